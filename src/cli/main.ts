@@ -1,11 +1,44 @@
+/**
+ * The `qwen-auth` executable: parses arguments, renders failures as cli-contract.md says (usage
+ * errors exit 2 with a short stderr message; `--json` failures print an error object) and exits
+ * with the contract's codes.
+ */
 import * as NodeRuntime from "@effect/platform-node/NodeRuntime"
 import * as NodeServices from "@effect/platform-node/NodeServices"
-import { Effect } from "effect"
-import { Command } from "effect/cli"
+import { Console, Context, Effect, Layer } from "effect"
+import { CliOutput, Command } from "effect/cli"
+import * as CliError from "effect/cli/CliError"
 import { VERSION } from "../internal/version.ts"
+import { renderFailure } from "./Output.ts"
+import { Root } from "./Root.ts"
 
-const root = Command.make("qwen-auth").pipe(
-  Command.withDescription("Log in to Qwen (device code + PKCE) for OpenClaw and Qwen Code")
+const cli = Root.pipe(Command.withSubcommands([]))
+
+const args = process.argv.slice(2)
+const has = (flag: string) => args.includes(flag)
+
+// effect/cli shows help on stdout for any invalid invocation; we only want it when asked for
+// (or for a bare command), and a short message on stderr otherwise.
+let implicitHelp: string | undefined
+const presenter: CliOutput.Presenter = {
+  present: (event) =>
+    event._tag === "Help" && event.reason === "Implicit"
+      ? Effect.gen(function*() {
+        const formatter = yield* CliOutput.Formatter
+        implicitHelp = formatter.formatHelpDoc(event.helpDoc)
+      })
+      : CliOutput.defaultPresenter.present(event)
+}
+
+const program = Command.run(cli, { version: VERSION, renderErrors: false }).pipe(
+  Effect.catchIf(
+    (e): e is CliError.ShowHelp => CliError.isCliError(e) && e._tag === "ShowHelp" && e.errors.length === 0,
+    () => Console.log(implicitHelp ?? "")
+  ),
+  renderFailure({ json: has("--json"), verbose: has("--verbose") }),
+  Effect.provide(Layer.mergeAll(NodeServices.layer, CliOutput.layerPresenter(presenter))),
+  Effect.provideService(CliOutput.Formatter, CliOutput.defaultFormatter({ colors: false }))
 )
 
-Command.run(root, { version: VERSION }).pipe(Effect.provide(NodeServices.layer), NodeRuntime.runMain)
+NodeRuntime.runMain(program, { disableErrorReporting: true })
+void Context
