@@ -57,6 +57,7 @@ export const renderFailure = (options: { readonly json: boolean; readonly verbos
       const failure = cause.reasons.find(Cause.isFailReason)
       if (failure !== undefined) {
         const error: unknown = failure.error
+        if (error instanceof Exit) return yield* Effect.fail(error)
         if (CliError.isCliError(error) && error._tag !== "UserError") {
           const message = usageMessage(error)
           if (options.json) yield* printJson({ error: { tag: "UsageError", message } })

@@ -5,14 +5,17 @@
  */
 import * as NodeRuntime from "@effect/platform-node/NodeRuntime"
 import * as NodeServices from "@effect/platform-node/NodeServices"
-import { Console, Context, Effect, Layer } from "effect"
+import { Console, Effect, Layer } from "effect"
 import { CliOutput, Command } from "effect/cli"
 import * as CliError from "effect/cli/CliError"
 import { VERSION } from "../internal/version.ts"
 import { renderFailure } from "./Output.ts"
+import { logout } from "./commands/logout.ts"
+import { models } from "./commands/models.ts"
+import { status } from "./commands/status.ts"
 import { Root } from "./Root.ts"
 
-const cli = Root.pipe(Command.withSubcommands([]))
+const cli = Root.pipe(Command.withSubcommands([status, logout, models]))
 
 const args = process.argv.slice(2)
 const has = (flag: string) => args.includes(flag)
@@ -41,4 +44,3 @@ const program = Command.run(cli, { version: VERSION, renderErrors: false }).pipe
 )
 
 NodeRuntime.runMain(program, { disableErrorReporting: true })
-void Context

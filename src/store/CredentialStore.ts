@@ -8,9 +8,13 @@
  *
  * @since 0.1.0
  */
-import { Context, type Effect } from "effect"
+import { Context, type Effect, Layer } from "effect"
 import type { Credentials, CredentialSource } from "../domain/Credentials.ts"
 import type { FileAccessError, LockError, LoginRequired, MalformedFile } from "../domain/Errors.ts"
+import { makeStore, type UpdateOptions } from "./CredentialStoreLive.ts"
+import { OpenClawLock } from "./locks/OpenClawLock.ts"
+
+export type { UpdateOptions } from "./CredentialStoreLive.ts"
 
 /** Errors a store operation can fail with. @since 0.1.0 @category errors */
 export type StoreError = MalformedFile | FileAccessError | LockError
@@ -61,6 +65,8 @@ export interface SaveOptions {
 export interface UpdateDecision<A> {
   readonly next: Credentials | undefined
   readonly issuedLifetimeSeconds?: number
+  /** Also record this refresh token as refused (by hash), in the same locked step. */
+  readonly refused?: Credentials["refreshToken"]
   readonly result: A
 }
 
@@ -85,7 +91,8 @@ export class CredentialStore extends Context.Service<CredentialStore, {
    * The building block of refresh: `f` may do one network call.
    */
   readonly update: <A, E, R>(
-    f: (current: Snapshot) => Effect.Effect<UpdateDecision<A>, E, R>
+    f: (current: Snapshot) => Effect.Effect<UpdateDecision<A>, E, R>,
+    options?: UpdateOptions
   ) => Effect.Effect<A, E | StoreError, R>
   /** Records a refused refresh token (by hash) in the state file; deletes nothing. */
   readonly markRefused: (refreshToken: Credentials["refreshToken"]) => Effect.Effect<void, StoreError>
@@ -93,7 +100,12 @@ export class CredentialStore extends Context.Service<CredentialStore, {
   readonly logout: (options: { readonly all: boolean }) => Effect.Effect<LogoutReport, StoreError>
   /** A cheap fingerprint (mtimes and sizes) of the credential files, to notice a peer's writes. */
   readonly fingerprint: Effect.Effect<string>
-}>()("qwen-auth/store/CredentialStore") {}
+}>()("qwen-auth/store/CredentialStore") {
+  /** The store over the real files; needs FileSystem, QwenAuthConfig and OpenClawLock. */
+  static readonly layer = Layer.effect(CredentialStore, makeStore)
+  /** `layer` with OpenClaw's lock (OpenClaw's exact options); needs FileSystem and QwenAuthConfig. */
+  static readonly layerWithLocks = CredentialStore.layer.pipe(Layer.provide(OpenClawLock.layer))
+}
 
 /** Convenience: load, failing with LoginRequired when nothing usable is stored. */
 export type RequireCredentials = Effect.Effect<Credentials, StoreError | LoginRequired, CredentialStore>

@@ -1,0 +1,31 @@
+/**
+ * `qwen-auth logout [--all] [--json]`: removes qwen-auth's OpenClaw profile and records the
+ * logout so the same login is not re-imported from Qwen Code's file; `--all` also deletes that
+ * file (under its lock). Says exactly what it removed.
+ */
+import { Effect } from "effect"
+import { Command, Flag } from "effect/cli"
+import { CredentialStore } from "../../store/CredentialStore.ts"
+import { withStore } from "../Environment.ts"
+import { printJson, say } from "../Output.ts"
+
+const flags = {
+  all: Flag.Boolean("all").pipe(
+    Flag.withDescription("Also delete the Qwen Code credentials (~/.qwen/oauth_creds.json)"),
+    Flag.withDefault(false)
+  ),
+  json: Flag.Boolean("json").pipe(Flag.withDescription("Print one JSON object"), Flag.withDefault(false))
+}
+
+export const logout = Command.make("logout", flags, ({ all, json }) =>
+  Effect.gen(function*() {
+    const store = yield* CredentialStore
+    const report = yield* store.logout({ all })
+    if (json) return yield* printJson({ loggedOut: true, wasLoggedIn: report.wasLoggedIn, removed: report.removed })
+    if (report.removed.length === 0) {
+      return yield* say(report.wasLoggedIn ? "Logged out (nothing to remove)." : "Not logged in; nothing to remove.")
+    }
+    yield* say(`Logged out. Removed:\n${report.removed.map((r) => `  ${r}`).join("\n")}`)
+    if (!all) yield* say("The Qwen Code login file was kept (it will not be re-imported); `logout --all` deletes it.")
+  }).pipe(withStore)
+).pipe(Command.withDescription("Log out: remove qwen-auth's OpenClaw profile (--all: also Qwen Code's file)"))

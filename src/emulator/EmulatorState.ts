@@ -1,0 +1,346 @@
+/**
+ * The emulator's state machine (emulator.md "Behaviour"): device codes, tokens, quota and
+ * counters. Synchronous and clock-free: every step takes `now` (epoch ms) and returns the reply,
+ * so one step is atomic on Node's single thread and tests can drive it directly.
+ *
+ * @since 0.1.0
+ */
+import { createHash, randomBytes, randomInt } from "node:crypto"
+import type { EmulatorConfig } from "./EmulatorConfig.ts"
+import { emptyCounters, type Counters, type Stats } from "./Stats.ts"
+
+/** An answer before it becomes HTTP: status and JSON body (`undefined` = no body). */
+export interface Reply {
+  readonly status: number
+  readonly body?: unknown
+  readonly headers?: Readonly<Record<string, string>>
+}
+
+/** Form fields of a request (query string or urlencoded body). */
+export type Form = Readonly<Record<string, string | undefined>>
+
+interface Device {
+  readonly deviceCode: string
+  readonly userCode: string
+  readonly scope: string
+  readonly challenge: string
+  readonly expiresAt: number
+  /** Required gap between polls; grows by 5 s with each slow_down. */
+  intervalMs: number
+  lastPollAt: number | undefined
+  polls: number
+  acceptedPolls: number
+  status: "pending" | "approved" | "denied" | "issued"
+}
+
+/** Secret generators; tests may pass deterministic ones. */
+export interface Secrets {
+  readonly token: () => string
+  readonly userCode: () => string
+}
+
+// RFC 8628 §6.1: consonants only, no vowels (no words) and no look-alikes.
+const USER_CODE_ALPHABET = "BCDFGHJKLMNPQRSTVWXZ"
+
+/** @since 0.1.0 @category constants */
+export const cryptoSecrets: Secrets = {
+  token: () => randomBytes(32).toString("base64url"),
+  userCode: () => {
+    let s = ""
+    for (let i = 0; i < 8; i++) s += USER_CODE_ALPHABET[randomInt(USER_CODE_ALPHABET.length)]
+    return `${s.slice(0, 4)}-${s.slice(4)}`
+  }
+}
+
+/** @since 0.1.0 @category constants */
+export const DEVICE_GRANT_TYPE = "urn:ietf:params:oauth:grant-type:device_code"
+/** Polls this much early still count as on time (emulator.md). */
+export const SLOW_DOWN_TOLERANCE_MS = 100
+const SLOW_DOWN_STEP_MS = 5000
+const DAY_MS = 86_400_000
+
+const CHALLENGE = /^[A-Za-z0-9_-]{43}$/
+const VERIFIER = /^[A-Za-z0-9._~-]{43,128}$/
+
+/** The 429 body Qwen sends past the free quota (emulator.md, quoted exactly). */
+export const QUOTA_BODY = {
+  error: {
+    code: "insufficient_quota",
+    type: "insufficient_quota",
+    message: "Free allocated quota exceeded."
+  }
+} as const
+
+const oauthError = (status: number, error: string, description: string): Reply => ({
+  status,
+  body: { error, error_description: description }
+})
+
+const words = (scope: string) => new Set(scope.split(/\s+/).filter((w) => w !== ""))
+
+/** @since 0.1.0 @category models */
+export type ApiCheck = { readonly _tag: "Allowed" } | { readonly _tag: "Rejected"; readonly reply: Reply }
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export class EmulatorState {
+  readonly config: EmulatorConfig
+  readonly origin: string
+  readonly secrets: Secrets
+  counters: Counters = emptyCounters()
+  private devices = new Map<string, Device>()
+  private userCodes = new Map<string, string>()
+  /** Live access tokens → expiry (ms). */
+  private accessTokens = new Map<string, number>()
+  /** Live refresh tokens → the scope of their login. */
+  private refreshTokens = new Map<string, string>()
+  private quotaDay = -1
+  private quotaUsed = 0
+
+  constructor(config: EmulatorConfig, origin: string, secrets: Secrets = cryptoSecrets) {
+    this.config = config
+    this.origin = origin
+    this.secrets = secrets
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Device authorization (RFC 8628 §3.1–3.2, RFC 7636 §4.3)
+
+  deviceAuthorization(form: Form, now: number): Reply {
+    this.counters.deviceAuthorizations++
+    if (form.client_id !== this.config.clientId) {
+      return oauthError(401, "invalid_client", "Unknown client_id.")
+    }
+    const granted = words(this.config.scope)
+    const asked = words(form.scope ?? "")
+    if (asked.size === 0 || [...asked].some((w) => !granted.has(w))) {
+      return oauthError(400, "invalid_scope", "The requested scope is not granted to this client.")
+    }
+    if (form.code_challenge === undefined || !CHALLENGE.test(form.code_challenge)) {
+      return oauthError(400, "invalid_request", "code_challenge is missing or malformed.")
+    }
+    if (form.code_challenge_method !== "S256") {
+      return oauthError(400, "invalid_request", "code_challenge_method must be S256.")
+    }
+    let userCode = this.secrets.userCode()
+    while (this.userCodes.has(userCode)) userCode = this.secrets.userCode()
+    const device: Device = {
+      deviceCode: this.secrets.token(),
+      userCode,
+      scope: [...asked].join(" "),
+      challenge: form.code_challenge,
+      expiresAt: now + this.config.deviceCodeTtl * 1000,
+      intervalMs: this.config.interval * 1000,
+      lastPollAt: undefined,
+      polls: 0,
+      acceptedPolls: 0,
+      status: "pending"
+    }
+    this.devices.set(device.deviceCode, device)
+    this.userCodes.set(userCode, device.deviceCode)
+    const verificationUri = `${this.origin}/authorize`
+    return {
+      status: 200,
+      body: {
+        device_code: device.deviceCode,
+        user_code: userCode,
+        verification_uri: verificationUri,
+        verification_uri_complete: `${verificationUri}?user_code=${encodeURIComponent(userCode)}&client=qwen-code`,
+        expires_in: this.config.deviceCodeTtl,
+        ...(this.config.noInterval ? {} : { interval: this.config.interval })
+      }
+    }
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Token endpoint (RFC 8628 §3.4–3.5, RFC 6749 §6)
+
+  token(form: Form, now: number): Reply {
+    if (form.grant_type === DEVICE_GRANT_TYPE) return this.devicePoll(form, now)
+    if (form.grant_type === "refresh_token") return this.refresh(form, now)
+    return oauthError(400, "unsupported_grant_type", "grant_type must be the device code or refresh_token grant.")
+  }
+
+  private devicePoll(form: Form, now: number): Reply {
+    this.counters.tokenPolls++
+    if (form.client_id !== this.config.clientId) {
+      return oauthError(401, "invalid_client", "Unknown client_id.")
+    }
+    const device = form.device_code === undefined ? undefined : this.devices.get(form.device_code)
+    if (device === undefined) return oauthError(400, "invalid_grant", "Unknown device_code.")
+    if (device.status === "issued") {
+      return oauthError(400, "invalid_grant", "Tokens were already issued for this device_code.")
+    }
+    if (now >= device.expiresAt) {
+      this.counters.expiredPolls++
+      return oauthError(400, "expired_token", "The device_code has expired.")
+    }
+    // A wrong verifier changes nothing, so the rightful client can still finish (RFC 7636 §4.6).
+    const verifier = form.code_verifier
+    if (
+      verifier === undefined || !VERIFIER.test(verifier) ||
+      createHash("sha256").update(verifier).digest("base64url") !== device.challenge
+    ) {
+      this.counters.pkceFailures++
+      return oauthError(400, "invalid_grant", "code_verifier does not match the code_challenge.")
+    }
+    const previous = device.lastPollAt
+    device.lastPollAt = now
+    device.polls++
+    const tooSoon = previous !== undefined && now - previous < device.intervalMs - SLOW_DOWN_TOLERANCE_MS
+    if (device.polls <= this.config.slowDownPolls || tooSoon) {
+      device.intervalMs += SLOW_DOWN_STEP_MS
+      this.counters.slowDowns++
+      return oauthError(429, "slow_down", "Polling too fast; wait 5 more seconds between polls.")
+    }
+    device.acceptedPolls++
+    if (device.status === "pending") {
+      if (this.config.deny !== undefined && device.acceptedPolls === this.config.deny) {
+        device.status = "denied"
+      } else if (this.config.autoApproveAfter !== undefined && device.acceptedPolls === this.config.autoApproveAfter) {
+        // Approved now; this poll still answers pending, the next one gets the tokens.
+        device.status = "approved"
+        return this.pending()
+      }
+    }
+    if (device.status === "denied") {
+      this.counters.deniedPolls++
+      return oauthError(400, "access_denied", "The user denied the authorization request.")
+    }
+    if (device.status === "pending") return this.pending()
+    device.status = "issued"
+    this.userCodes.delete(device.userCode)
+    this.counters.deviceGrants++
+    return this.issue(device.scope, now, undefined)
+  }
+
+  private pending(): Reply {
+    this.counters.pendingPolls++
+    return this.config.quirk.includes("pending-200")
+      ? { status: 200, body: { status: "pending" } }
+      : oauthError(400, "authorization_pending", "The user has not approved the request yet.")
+  }
+
+  private refresh(form: Form, now: number): Reply {
+    this.counters.refreshRequests++
+    if (form.client_id !== this.config.clientId) {
+      return oauthError(401, "invalid_client", "Unknown client_id.")
+    }
+    if (form.refresh_token === undefined || form.refresh_token === "") {
+      return oauthError(400, "invalid_request", "refresh_token is missing.")
+    }
+    const scope = this.refreshTokens.get(form.refresh_token)
+    if (scope === undefined) {
+      this.counters.refreshRejected++
+      return oauthError(400, "invalid_grant", "The refresh token is invalid or has been used.")
+    }
+    this.counters.refreshGrants++
+    if (this.config.noRotate) return this.issue(scope, now, form.refresh_token)
+    // Rotation: the used refresh token dies as its successor is minted.
+    this.refreshTokens.delete(form.refresh_token)
+    return this.issue(scope, now, undefined)
+  }
+
+  /** Mints an access token, and a refresh token unless `keep` (no rotation) is given. */
+  private issue(scope: string, now: number, keep: string | undefined): Reply {
+    const accessToken = this.secrets.token()
+    this.accessTokens.set(accessToken, now + this.config.accessTtl * 1000)
+    let refreshToken = keep
+    if (refreshToken === undefined) {
+      refreshToken = this.secrets.token()
+      this.refreshTokens.set(refreshToken, scope)
+    }
+    const resourceUrl = this.config.resourceUrl ?? this.origin
+    return {
+      status: 200,
+      body: {
+        access_token: accessToken,
+        token_type: "Bearer",
+        refresh_token: refreshToken,
+        expires_in: this.config.accessTtl,
+        scope,
+        ...(resourceUrl === "none" ? {} : { resource_url: resourceUrl })
+      }
+    }
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // API (Bearer + daily quota)
+
+  checkApi(authorization: string | undefined, now: number): ApiCheck {
+    this.counters.apiCalls++
+    const match = /^Bearer\s+(\S+)\s*$/i.exec(authorization ?? "")
+    const expiry = match === null ? undefined : this.accessTokens.get(match[1]!)
+    if (expiry === undefined || now >= expiry) {
+      this.counters.apiUnauthorized++
+      return {
+        _tag: "Rejected",
+        reply: {
+          status: 401,
+          body: { error: { code: "invalid_api_key", type: "invalid_request_error", message: "Invalid or expired access token." } },
+          headers: { "www-authenticate": "Bearer" }
+        }
+      }
+    }
+    const day = Math.floor(now / DAY_MS)
+    if (day !== this.quotaDay) {
+      this.quotaDay = day
+      this.quotaUsed = 0
+    }
+    if (this.quotaUsed >= this.config.quota) {
+      this.counters.quotaRejections++
+      return { _tag: "Rejected", reply: { status: 429, body: QUOTA_BODY } }
+    }
+    this.quotaUsed++
+    return { _tag: "Allowed" }
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Control
+
+  /** Approves a pending code; `false` when the user code is unknown (or already used). */
+  approve(userCode: string): boolean {
+    return this.decide(userCode, "approved")
+  }
+
+  deny(userCode: string): boolean {
+    return this.decide(userCode, "denied")
+  }
+
+  private decide(userCode: string, status: "approved" | "denied"): boolean {
+    const deviceCode = this.userCodes.get(userCode.trim().toUpperCase())
+    const device = deviceCode === undefined ? undefined : this.devices.get(deviceCode)
+    if (device === undefined || device.status === "issued") return false
+    device.status = status
+    return true
+  }
+
+  /** Kills every access and refresh token. */
+  revoke(): void {
+    this.accessTokens.clear()
+    this.refreshTokens.clear()
+  }
+
+  /** Forgets everything and zeroes the counters. */
+  reset(): void {
+    this.revoke()
+    this.devices.clear()
+    this.userCodes.clear()
+    this.counters = emptyCounters()
+    this.quotaDay = -1
+    this.quotaUsed = 0
+  }
+
+  stats(now: number): Stats {
+    let liveAccess = 0
+    for (const expiry of this.accessTokens.values()) if (now < expiry) liveAccess++
+    return {
+      ...this.counters,
+      liveRefreshTokens: this.refreshTokens.size,
+      liveAccessTokens: liveAccess,
+      quotaUsedToday: this.quotaDay === Math.floor(now / DAY_MS) ? this.quotaUsed : 0
+    }
+  }
+}

@@ -1,0 +1,150 @@
+/**
+ * OpenClaw's `auth-profiles.json` (files.md "OpenClaw: auth-profiles.json"): our profile
+ * `qwen-portal:default`, with every other profile and unknown key kept as it was.
+ *
+ * @since 0.1.0
+ */
+import { Effect, type FileSystem, Option, Redacted, Schema } from "effect"
+import { Credentials } from "../domain/Credentials.ts"
+import { type FileAccessError, MalformedFile } from "../domain/Errors.ts"
+import { type FileRead, readFileIfExists, writeFileAtomic } from "./AtomicWrite.ts"
+import { decodeField, type JsonObject, parseJsonObject, stringifyJson } from "./JsonFile.ts"
+
+/** Our profile id. @since 0.1.0 @category constants */
+export const PROFILE_ID = "qwen-portal:default"
+/** Our provider id. @since 0.1.0 @category constants */
+export const PROVIDER_ID = "qwen-portal"
+/** The only store version qwen-auth understands (and rewrites). @since 0.1.0 @category constants */
+export const STORE_VERSION = 1
+
+/** The store's envelope: version and profiles; other keys are kept. @since 0.1.0 @category schemas */
+export const AuthProfilesEnvelope = Schema.Struct({
+  version: Schema.Number,
+  profiles: Schema.Record(Schema.String, Schema.Unknown)
+})
+
+/** Our profile's fields. @since 0.1.0 @category schemas */
+export const QwenPortalProfileJson = Schema.Struct({
+  type: Schema.Literal("oauth"),
+  provider: Schema.Literal(PROVIDER_ID),
+  access: Schema.NonEmptyString,
+  refresh: Schema.optionalKey(Schema.String),
+  expires: Schema.Finite
+})
+
+/** The store as read. @since 0.1.0 @category models */
+export interface AuthProfilesFile {
+  /** Every key as read. */
+  readonly raw: JsonObject
+  readonly file: FileRead
+  /** Our profile: none when absent, a problem when it cannot be used. */
+  readonly profile: ProfileState
+}
+
+/** Our profile inside a readable store. @since 0.1.0 @category models */
+export type ProfileState =
+  | { readonly _tag: "Absent" }
+  | { readonly _tag: "Present"; readonly credentials: Credentials; readonly raw: JsonObject }
+  | { readonly _tag: "Invalid"; readonly problem: MalformedFile }
+
+/**
+ * Decodes the store. An unreadable envelope or an unknown version fails (the file is then never
+ * rewritten); a broken `qwen-portal:default` entry is reported in `profile` (a save replaces it).
+ *
+ * @since 0.1.0
+ * @category decoding
+ */
+export const decode = (path: string, text: string): Effect.Effect<{ raw: JsonObject; profile: ProfileState }, MalformedFile> =>
+  Effect.gen(function*() {
+    const raw = yield* parseJsonObject(path, text)
+    const envelope = yield* decodeField(AuthProfilesEnvelope, path, raw)
+    if (envelope.version !== STORE_VERSION) {
+      return yield* new MalformedFile({
+        path,
+        problem: `has store version ${envelope.version}; qwen-auth understands only version ${STORE_VERSION} ` +
+          `and will not rewrite it (update qwen-auth)`
+      })
+    }
+    const entry = envelope.profiles[PROFILE_ID]
+    if (entry === undefined) return { raw, profile: { _tag: "Absent" } as const }
+    const profile = yield* decodeProfile(path, entry).pipe(
+      Effect.map((p): ProfileState => ({ _tag: "Present", ...p })),
+      Effect.catchTag("MalformedFile", (problem) => Effect.succeed<ProfileState>({ _tag: "Invalid", problem }))
+    )
+    return { raw, profile }
+  })
+
+const decodeProfile = (path: string, entry: unknown) =>
+  Effect.gen(function*() {
+    const prefix = ["profiles", PROFILE_ID]
+    if (typeof entry !== "object" || entry === null || Array.isArray(entry)) {
+      return yield* new MalformedFile({ path, problem: `field "${prefix.join(".")}": expected an object` })
+    }
+    const json = yield* decodeField(QwenPortalProfileJson, path, entry, prefix)
+    const credentials = new Credentials({
+      accessToken: Redacted.make(json.access),
+      tokenType: "Bearer",
+      expiresAt: json.expires,
+      ...(json.refresh !== undefined && json.refresh !== "" ? { refreshToken: Redacted.make(json.refresh) } : {})
+    })
+    return { credentials, raw: entry as JsonObject }
+  })
+
+/**
+ * The store's text with our profile set to `credentials` (or removed with `undefined`); other
+ * profiles and keys are kept as read, and unknown keys of our own profile too.
+ *
+ * @since 0.1.0
+ * @category encoding
+ */
+export const encode = (credentials: Credentials | undefined, raw: JsonObject | undefined): string => {
+  const base: JsonObject = raw ?? { version: STORE_VERSION }
+  const profiles = (typeof base["profiles"] === "object" && base["profiles"] !== null ? base["profiles"] : {}) as JsonObject
+  const { [PROFILE_ID]: previous, ...others } = profiles
+  const previousRaw = typeof previous === "object" && previous !== null && !Array.isArray(previous)
+    ? previous as JsonObject
+    : {}
+  const { refresh: _refresh, ...keep } = previousRaw
+  const nextProfiles = credentials === undefined ? others : {
+    ...profiles,
+    [PROFILE_ID]: {
+      ...keep,
+      type: "oauth",
+      provider: PROVIDER_ID,
+      access: Redacted.value(credentials.accessToken),
+      ...(credentials.refreshToken !== undefined ? { refresh: Redacted.value(credentials.refreshToken) } : {}),
+      expires: credentials.expiresAt
+    }
+  }
+  return stringifyJson({ ...base, version: STORE_VERSION, profiles: nextProfiles })
+}
+
+/**
+ * Reads and decodes the store; `None` when it does not exist.
+ *
+ * @since 0.1.0
+ * @category io
+ */
+export const read = (
+  path: string
+): Effect.Effect<Option.Option<AuthProfilesFile>, MalformedFile | FileAccessError, FileSystem.FileSystem> =>
+  Effect.gen(function*() {
+    const file = yield* readFileIfExists(path, { credential: true })
+    if (Option.isNone(file)) return Option.none()
+    const decoded = yield* decode(path, file.value.text)
+    return Option.some({ ...decoded, file: file.value })
+  })
+
+/**
+ * Writes the store atomically (0600) with our profile set or removed. `raw` must come from a
+ * successful `read` (a store that failed to decode is never rewritten).
+ *
+ * @since 0.1.0
+ * @category io
+ */
+export const write = (
+  path: string,
+  credentials: Credentials | undefined,
+  raw: JsonObject | undefined
+): Effect.Effect<void, MalformedFile | FileAccessError, FileSystem.FileSystem> =>
+  writeFileAtomic(path, encode(credentials, raw), { credential: true })

@@ -1,0 +1,176 @@
+/**
+ * qwen-auth's own state file `<qwen home>/qwen-auth.json` (cli-contract.md "qwen-auth's own
+ * state file"): hashes of refused and logged-out refresh tokens, the issued token lifetime and
+ * what qwen-auth last wrote to the OpenClaw config. Hashes only, never tokens. Rewritten only
+ * while holding Qwen Code's lock.
+ *
+ * @since 0.1.0
+ */
+import { Effect, type FileSystem, Option, Schema } from "effect"
+import { type Credentials, tokenHash } from "../domain/Credentials.ts"
+import { type FileAccessError, type LockError, MalformedFile } from "../domain/Errors.ts"
+import { pathsOf, QwenAuthConfig } from "../Config.ts"
+import { ensureDirectory, type FileRead, readFileIfExists, writeFileAtomic } from "./AtomicWrite.ts"
+import { decodeField, type JsonObject, parseJsonObject, stringifyJson } from "./JsonFile.ts"
+import * as QwenCodeLock from "./locks/QwenCodeLock.ts"
+
+/** The state file version qwen-auth writes. @since 0.1.0 @category constants */
+export const STATE_VERSION = 1
+/** How many hashes each list keeps (oldest dropped first). @since 0.1.0 @category constants */
+export const MAX_HASHES = 64
+
+/** The state file's fields. @since 0.1.0 @category schemas */
+export const StateJson = Schema.Struct({
+  version: Schema.Number,
+  refusedRefreshTokens: Schema.optionalKey(Schema.Array(Schema.String)),
+  loggedOut: Schema.optionalKey(Schema.Array(Schema.String)),
+  issuedLifetimeSeconds: Schema.optionalKey(Schema.Finite),
+  resourceUrl: Schema.optionalKey(Schema.String),
+  lastWrittenBaseUrl: Schema.optionalKey(Schema.String),
+  lastWrittenConfigSha256: Schema.optionalKey(Schema.String)
+})
+
+/** The state, with empty lists when absent. @since 0.1.0 @category models */
+export interface State {
+  readonly refusedRefreshTokens: ReadonlyArray<string>
+  readonly loggedOut: ReadonlyArray<string>
+  readonly issuedLifetimeSeconds?: number
+  readonly resourceUrl?: string
+  readonly lastWrittenBaseUrl?: string
+  readonly lastWrittenConfigSha256?: string
+}
+
+/** The state when there is no file. @since 0.1.0 @category constants */
+export const emptyState: State = { refusedRefreshTokens: [], loggedOut: [] }
+
+/** The state file as read. @since 0.1.0 @category models */
+export interface StateFile {
+  readonly state: State
+  readonly raw: JsonObject
+  readonly file: FileRead
+}
+
+/** Decodes the state file's text. @since 0.1.0 @category decoding */
+export const decode = (path: string, text: string): Effect.Effect<{ state: State; raw: JsonObject }, MalformedFile> =>
+  Effect.gen(function*() {
+    const raw = yield* parseJsonObject(path, text)
+    const json = yield* decodeField(StateJson, path, raw)
+    if (json.version !== STATE_VERSION) {
+      return yield* new MalformedFile({
+        path,
+        problem: `has state version ${json.version}; this qwen-auth understands only version ${STATE_VERSION}`
+      })
+    }
+    const { version: _v, ...fields } = json
+    return {
+      state: { ...fields, refusedRefreshTokens: json.refusedRefreshTokens ?? [], loggedOut: json.loggedOut ?? [] },
+      raw
+    }
+  })
+
+/** The file's text for `state` over `raw` (unknown keys kept). @since 0.1.0 @category encoding */
+export const encode = (state: State, raw: JsonObject = {}): string => {
+  const known = ["refusedRefreshTokens", "loggedOut", "issuedLifetimeSeconds", "resourceUrl", "lastWrittenBaseUrl", "lastWrittenConfigSha256"]
+  const rest = Object.fromEntries(Object.entries(raw).filter(([k]) => !known.includes(k)))
+  return stringifyJson({
+    ...rest,
+    version: STATE_VERSION,
+    refusedRefreshTokens: state.refusedRefreshTokens.slice(-MAX_HASHES),
+    loggedOut: state.loggedOut.slice(-MAX_HASHES),
+    ...(state.issuedLifetimeSeconds !== undefined ? { issuedLifetimeSeconds: state.issuedLifetimeSeconds } : {}),
+    ...(state.resourceUrl !== undefined ? { resourceUrl: state.resourceUrl } : {}),
+    ...(state.lastWrittenBaseUrl !== undefined ? { lastWrittenBaseUrl: state.lastWrittenBaseUrl } : {}),
+    ...(state.lastWrittenConfigSha256 !== undefined ? { lastWrittenConfigSha256: state.lastWrittenConfigSha256 } : {})
+  })
+}
+
+/** Reads and decodes the file at `path`; `None` when absent. @since 0.1.0 @category io */
+export const readAt = (
+  path: string
+): Effect.Effect<Option.Option<StateFile>, MalformedFile | FileAccessError, FileSystem.FileSystem> =>
+  Effect.gen(function*() {
+    const file = yield* readFileIfExists(path, { credential: true })
+    if (Option.isNone(file)) return Option.none()
+    const decoded = yield* decode(path, file.value.text)
+    return Option.some({ ...decoded, file: file.value })
+  })
+
+/** Writes the file at `path` (0600). Call only while holding Qwen Code's lock. @since 0.1.0 @category io */
+export const writeAt = (
+  path: string,
+  state: State,
+  raw?: JsonObject
+): Effect.Effect<void, MalformedFile | FileAccessError, FileSystem.FileSystem> =>
+  writeFileAtomic(path, encode(state, raw), { credential: true })
+
+// =============================================================================
+// Queries and changes
+// =============================================================================
+
+const addHash = (list: ReadonlyArray<string>, hash: string) => [...list.filter((h) => h !== hash), hash]
+
+/** Records a refused refresh token (by hash). @since 0.1.0 @category changes */
+export const withRefused = (state: State, refreshToken: NonNullable<Credentials["refreshToken"]>): State => ({
+  ...state,
+  refusedRefreshTokens: addHash(state.refusedRefreshTokens, tokenHash(refreshToken))
+})
+
+/** Records a logout of a refresh token (by hash). @since 0.1.0 @category changes */
+export const withLoggedOut = (state: State, refreshToken: NonNullable<Credentials["refreshToken"]>): State => ({
+  ...state,
+  loggedOut: addHash(state.loggedOut, tokenHash(refreshToken))
+})
+
+/**
+ * Why `credentials` may not be used: "refused", "logged-out", or undefined when they may.
+ * Credentials without a refresh token are judged by their access token's hash.
+ *
+ * @since 0.1.0
+ * @category queries
+ */
+export const blockedReason = (state: State, credentials: Credentials): "refused" | "logged-out" | undefined => {
+  const hash = tokenHash(credentials.refreshToken ?? credentials.accessToken)
+  if (state.loggedOut.includes(hash)) return "logged-out"
+  if (state.refusedRefreshTokens.includes(hash)) return "refused"
+  return undefined
+}
+
+// =============================================================================
+// For other modules (login records what it wrote to the OpenClaw config)
+// =============================================================================
+
+/**
+ * The current state (no lock; a missing file is the empty state).
+ *
+ * @since 0.1.0
+ * @category io
+ */
+export const read: Effect.Effect<State, MalformedFile | FileAccessError, FileSystem.FileSystem | QwenAuthConfig> = Effect
+  .gen(function*() {
+    const paths = pathsOf(yield* QwenAuthConfig)
+    const file = yield* readAt(paths.state)
+    return Option.match(file, { onNone: () => emptyState, onSome: (f) => f.state })
+  })
+
+/**
+ * Changes the state under Qwen Code's lock: re-reads, applies `f`, writes atomically. Do not
+ * call it while already holding that lock (the lock is not re-entrant): use `readAt`/`writeAt`.
+ *
+ * @since 0.1.0
+ * @category io
+ */
+export const update = (
+  f: (state: State) => State
+): Effect.Effect<State, MalformedFile | FileAccessError | LockError, FileSystem.FileSystem | QwenAuthConfig> =>
+  Effect.gen(function*() {
+    const settings = yield* QwenAuthConfig
+    const paths = pathsOf(settings)
+    yield* ensureDirectory(settings.qwenHome)
+    return yield* Effect.gen(function*() {
+      const file = yield* readAt(paths.state)
+      const current = Option.match(file, { onNone: () => emptyState, onSome: (x) => x.state })
+      const next = f(current)
+      yield* writeAt(paths.state, next, Option.getOrUndefined(Option.map(file, (x) => x.raw)))
+      return next
+    }).pipe(QwenCodeLock.withLock(paths.qwenLock))
+  })

@@ -1,0 +1,273 @@
+/**
+ * The token actor's implementation (style.md 9). State lives in a `SynchronizedRef` and changes
+ * only through jobs (one refresh attempt, or one reload of the files); at most one job runs at a
+ * time, forked into the layer's scope so an interrupted caller never loses a rotated token. One
+ * supervised fiber schedules the background work: the refresh at `advisoryAt − jitter`, retries
+ * with backoff outside the locks, and a cheap file check while a login is needed.
+ *
+ * @since 0.1.0
+ */
+import { Cause, Clock, Effect, Exit, Fiber, Option, Queue, Random, Redacted, type Stream, SubscriptionRef, SynchronizedRef } from "effect"
+import { HttpClient } from "effect/http"
+import type { Settings } from "../Config.ts"
+import { type Credentials, tokenHash } from "../domain/Credentials.ts"
+import { LoginRequired } from "../domain/Errors.ts"
+import { checkResourceUrl } from "../oauth/ResourceUrl.ts"
+import type { CredentialStore } from "../store/CredentialStore.ts"
+import { delayAfter, makeStepper } from "./Backoff.ts"
+import { attempt, lifetimeOf } from "./RefreshAttempt.ts"
+import { absentSlot, brokenSlot, dueAt, failedSlot, readySlot, type Slot, startingSlot } from "./Slot.ts"
+import { type RefreshFailure, RefreshDefect, TokenUnavailable } from "./TokenErrors.ts"
+import { type AccessToken, effectiveMarginMs, TokenState, windowsOf } from "./TokenState.ts"
+
+export interface ActorDeps {
+  readonly settings: Settings
+  readonly store: CredentialStore["Service"]
+  readonly http: HttpClient.HttpClient
+  readonly baseUrl: string | undefined
+}
+
+export interface Actor {
+  readonly get: Effect.Effect<AccessToken, LoginRequired | TokenUnavailable>
+  readonly refresh: (ifCurrent?: Redacted.Redacted<string>) => Effect.Effect<AccessToken, LoginRequired | TokenUnavailable>
+  readonly state: Effect.Effect<TokenState>
+  readonly changes: Stream.Stream<TokenState>
+}
+
+type Job =
+  | { readonly _tag: "Refresh"; readonly failedToken: Redacted.Redacted<string> | undefined }
+  | { readonly _tag: "Reload" }
+
+type Started = { readonly fiber: Fiber.Fiber<Slot> } | { readonly refused: TokenUnavailable }
+
+const RELOAD: Job = { _tag: "Reload" }
+const SCHEDULED: Job = { _tag: "Refresh", failedToken: undefined }
+
+const same = (a: Redacted.Redacted<string>, b: Redacted.Redacted<string>) => Redacted.value(a) === Redacted.value(b)
+const sameState = (a: TokenState, b: TokenState) => JSON.stringify(a) === JSON.stringify(b)
+
+/** Builds the actor in the current (layer) scope; its fibers stop when the scope closes. */
+export const makeActor = Effect.fnUntraced(function*(deps: ActorDeps) {
+  const { settings, store, http } = deps
+  const scope = yield* Effect.scope
+  const marginMs = settings.refreshMarginSeconds * 1000
+  const slotRef = yield* SynchronizedRef.make<Slot>(startingSlot)
+  const stateRef = yield* SubscriptionRef.make<TokenState>(startingSlot.state)
+  const inflight = yield* SynchronizedRef.make<Fiber.Fiber<Slot> | undefined>(undefined)
+  /** Wakes the scheduler after a job changed the state. */
+  const wake = yield* Queue.sliding<void>(1)
+  // Mutated only by jobs, which never overlap.
+  let stepper = yield* makeStepper(settings)
+  let fingerprint = ""
+  const refusedHere = new Set<string>()
+
+  // ---------------------------------------------------------------------------------------------
+  // Jobs: the only code that replaces the slot
+  // ---------------------------------------------------------------------------------------------
+
+  const adopt = Effect.fnUntraced(function*(credentials: Credentials, lifetimeMs: number | undefined) {
+    const baseUrl = deps.baseUrl ?? (yield* checkResourceUrl(settings, credentials.resourceUrl))
+    const windows = windowsOf(credentials.expiresAt, marginMs, lifetimeMs)
+    // protocol.md §4: fire at `expiry − margin − jitter` so processes do not refresh in lockstep.
+    const jitterMs = yield* Random.nextBetween(0, settings.jitter * effectiveMarginMs(marginMs, lifetimeMs))
+    stepper = yield* makeStepper(settings)
+    return readySlot(credentials, baseUrl, windows, Math.floor(windows.advisoryAt - jitterMs))
+  })
+
+  const reload = Effect.gen(function*() {
+    // Fingerprint first: a write that lands after it is seen by the next check.
+    fingerprint = yield* store.fingerprint
+    const snapshot = yield* store.load
+    const now = yield* Clock.currentTimeMillis
+    const c = snapshot.credentials
+    if (c === undefined) return absentSlot(snapshot.absentReason ?? "none")
+    if (c.refreshToken !== undefined && refusedHere.has(tokenHash(c.refreshToken))) return absentSlot("refused")
+    if (c.refreshToken === undefined && now >= c.expiresAt) return absentSlot("not-refreshable")
+    return yield* adopt(c, lifetimeOf(snapshot))
+  })
+
+  const refreshOnce = Effect.fnUntraced(function*(before: Slot, failedToken: Redacted.Redacted<string> | undefined) {
+    const outcome = yield* attempt(store, settings, { known: before.credentials, failedToken }).pipe(
+      Effect.provideService(HttpClient.HttpClient, http)
+    )
+    switch (outcome._tag) {
+      case "Refreshed":
+      case "Adopted":
+        return yield* adopt(outcome.credentials, outcome.lifetimeMs)
+      case "Absent":
+        return absentSlot(outcome.reason)
+      case "Refused": {
+        // Found under the locks with nothing newer stored, and recorded as refused by the store
+        // in the same step (deleting nothing). Remembered here too, in case the record is lost.
+        refusedHere.add(tokenHash(outcome.refreshToken))
+        yield* Effect.logWarning("Qwen refused the refresh token (invalid_grant); run `qwen-auth login`")
+        // A login written meanwhile heals at once.
+        return yield* reload
+      }
+    }
+  })
+
+  const failure = Effect.fnUntraced(function*(before: Slot, cause: Cause.Cause<RefreshFailure>) {
+    const found = Cause.findErrorOption(cause)
+    if (Option.isNone(found)) yield* Effect.logError("Token refresh failed unexpectedly; the actor carries on", cause)
+    const reason = Option.isSome(found) ? found.value : new RefreshDefect({ detail: "unexpected error (see the log)" })
+    const error = new TokenUnavailable({ reason })
+    if (before.token === undefined) return brokenSlot(error)
+    const now = yield* Clock.currentTimeMillis
+    const delayMs = delayAfter(settings, reason, yield* stepper)
+    yield* Effect.logWarning(`Token refresh failed: ${reason.message}; next attempt in ${Math.ceil(delayMs / 1000)} s`)
+    return failedSlot(before, error, now + delayMs)
+  })
+
+  const publish = (state: TokenState) =>
+    Effect.flatMap(SubscriptionRef.get(stateRef), (current) =>
+      sameState(current, state) ? Effect.void : SubscriptionRef.set(stateRef, state))
+
+  const runJob = (job: Job): Effect.Effect<Slot> =>
+    Effect.gen(function*() {
+      const before = yield* SynchronizedRef.get(slotRef)
+      if (job._tag === "Refresh" && before.token !== undefined) {
+        yield* publish(
+          TokenState.Refreshing(before.token.expiresAt, before.failures, before.lastError?.reason.message)
+        )
+      }
+      const exit = yield* Effect.exit(job._tag === "Refresh" ? refreshOnce(before, job.failedToken) : reload)
+      if (Exit.isFailure(exit) && Cause.hasInterruptsOnly(exit.cause)) return yield* Effect.interrupt
+      const next = Exit.isSuccess(exit) ? exit.value : yield* failure(before, exit.cause)
+      yield* SynchronizedRef.set(slotRef, next)
+      yield* publish(next.state)
+      yield* Queue.offer(wake, undefined)
+      return next
+    })
+
+  /**
+   * Joins the job in flight or starts one in the layer's scope. `gated`: callers do not start a
+   * new attempt before the backoff's `retryAt` (they get the last error instead), so a crowd of
+   * callers cannot turn a failing server into a tight loop.
+   */
+  const start = (job: Job, gated: boolean): Effect.Effect<Started> =>
+    Effect.suspend(() => {
+      // Joining needs no lock: a crowd of waiters never queues on the semaphore.
+      const running = SynchronizedRef.getUnsafe(inflight)
+      return running !== undefined ? Effect.succeed({ fiber: running }) : startLocked(job, gated)
+    })
+
+  const startLocked = (job: Job, gated: boolean): Effect.Effect<Started> =>
+    SynchronizedRef.modifyEffect(inflight, (current) =>
+      Effect.gen(function*(): Effect.fn.Return<readonly [Started, Fiber.Fiber<Slot> | undefined]> {
+        if (current !== undefined) return [{ fiber: current }, current] as const
+        const s = SynchronizedRef.getUnsafe(slotRef)
+        if (gated && s.lastError !== undefined && (yield* Clock.currentTimeMillis) < s.retryAt) {
+          return [{ refused: s.lastError }, undefined] as const
+        }
+        const fiber = yield* Effect.forkIn(runJob(job).pipe(Effect.ensuring(SynchronizedRef.set(inflight, undefined))), scope)
+        return [{ fiber }, fiber] as const
+      }))
+
+  // ---------------------------------------------------------------------------------------------
+  // Callers
+  // ---------------------------------------------------------------------------------------------
+
+  const notStarted = new LoginRequired({ reason: "No Qwen credentials are loaded." })
+
+  const deliver = (
+    r: Slot,
+    failedToken: Redacted.Redacted<string> | undefined
+  ): Effect.Effect<AccessToken, LoginRequired | TokenUnavailable> =>
+    Effect.clockWith((clock) => {
+      if (r.token === undefined) return Effect.fail(r.absent ?? notStarted)
+      if (r.lastError !== undefined) {
+        // A forced refresh that did not replace the rejected token fails at once; otherwise the
+        // old token is still good outside the mandatory window.
+        const rejected = failedToken !== undefined && same(r.token.accessToken, failedToken)
+        if (rejected || clock.currentTimeMillisUnsafe() >= r.mandatoryAt) return Effect.fail(r.lastError)
+      }
+      if (clock.currentTimeMillisUnsafe() >= r.token.expiresAt) {
+        return Effect.fail(new LoginRequired({ reason: "The Qwen access token expired." }))
+      }
+      return Effect.succeed(r.token)
+    })
+
+  const awaitRefresh = (
+    failedToken: Redacted.Redacted<string> | undefined
+  ): Effect.Effect<AccessToken, LoginRequired | TokenUnavailable> =>
+    Effect.flatMap(start({ _tag: "Refresh", failedToken }, true), (started) =>
+      "fiber" in started
+        ? Effect.flatMap(Fiber.join(started.fiber), (r) => deliver(r, failedToken))
+        : Effect.fail(started.refused))
+
+  const slowGet = (s: Slot, now: number): Effect.Effect<AccessToken, LoginRequired | TokenUnavailable> => {
+    if (s.token === undefined || s.served === undefined) return Effect.fail(s.absent ?? notStarted)
+    if (now < s.mandatoryAt) {
+      // Advisory window: the scheduler refreshes in the background. Nudge it in case its timer
+      // is late (a machine that slept); the caller does not wait.
+      return s.failures === 0 && SynchronizedRef.getUnsafe(inflight) === undefined
+        ? Effect.as(Queue.offer(wake, undefined), s.token)
+        : s.served
+    }
+    return awaitRefresh(undefined)
+  }
+
+  // The hot path: a reference read and a clock comparison, no allocation.
+  const onClock = (clock: Clock.Clock): Effect.Effect<AccessToken, LoginRequired | TokenUnavailable> => {
+    const s = SynchronizedRef.getUnsafe(slotRef)
+    const now = clock.currentTimeMillisUnsafe()
+    return now < s.advisoryAt && s.served !== undefined ? s.served : slowGet(s, now)
+  }
+  const get = Effect.clockWith(onClock)
+
+  const refresh = (ifCurrent?: Redacted.Redacted<string>) =>
+    Effect.suspend(() => {
+      const s = SynchronizedRef.getUnsafe(slotRef)
+      if (s.token === undefined) return Effect.fail(s.absent ?? notStarted)
+      const failed = ifCurrent ?? s.token.accessToken
+      // Someone already replaced the rejected token: no POST.
+      if (!same(s.token.accessToken, failed)) return get
+      return awaitRefresh(failed)
+    })
+
+  // ---------------------------------------------------------------------------------------------
+  // The scheduler: one supervised fiber
+  // ---------------------------------------------------------------------------------------------
+
+  const joinJob = (job: Job) =>
+    Effect.flatMap(start(job, false), (started) => ("fiber" in started ? Fiber.join(started.fiber) : Effect.void))
+
+  const waitFor = (ms: number) =>
+    Number.isFinite(ms) ? Effect.race(Effect.sleep(ms), Queue.take(wake)) : Queue.take(wake)
+
+  const tick = Effect.gen(function*() {
+    const s = yield* SynchronizedRef.get(slotRef)
+    if (s.token === undefined) {
+      // A login is needed: look for a new one at most every fileCheckIntervalMs (mtimes only).
+      yield* Effect.sleep(settings.fileCheckIntervalMs)
+      if ((yield* store.fingerprint) !== fingerprint) yield* joinJob(RELOAD)
+      return
+    }
+    const now = yield* Clock.currentTimeMillis
+    const due = dueAt(s)
+    if (due > now) return yield* waitFor(due - now)
+    yield* joinJob(s.refreshable ? SCHEDULED : RELOAD)
+  })
+
+  const supervised = tick.pipe(
+    Effect.catchCause((cause) =>
+      Cause.hasInterruptsOnly(cause)
+        ? Effect.failCause(cause)
+        : Effect.logError("Token actor: unexpected failure; carrying on", cause).pipe(
+          Effect.andThen(Effect.sleep(settings.backoffBaseMs))
+        )
+    ),
+    Effect.forever
+  )
+
+  yield* runJob(RELOAD)
+  yield* Effect.forkIn(supervised, scope)
+
+  return {
+    get,
+    refresh,
+    state: SubscriptionRef.get(stateRef),
+    changes: SubscriptionRef.changes(stateRef)
+  } satisfies Actor
+})
