@@ -31,10 +31,24 @@ await Promise.all([
     outfile: "dist/cli.js",
     banner: { js: `#!/usr/bin/env node\n${requireShim}` }
   }),
+  // The plugin is two bundles: the entry, free of Effect/undici (importable on any Node, cheap to
+  // load), and the runtime it imports on first use. Not esbuild's code splitting: it drops the
+  // CommonJS re-exports of the dynamically imported undici wrapper (`Agent` went missing).
   build({
     ...common,
     entryPoints: ["src/plugin/openclaw.ts"],
     outfile: "dist/openclaw-plugin.js",
+    plugins: [{
+      name: "plugin-runtime-external",
+      setup(b) {
+        b.onResolve({ filter: /^\.\/Runtime\.ts$/ }, () => ({ path: "./openclaw-plugin/runtime.js", external: true }))
+      }
+    }]
+  }),
+  build({
+    ...common,
+    entryPoints: ["src/plugin/Runtime.ts"],
+    outfile: "dist/openclaw-plugin/runtime.js",
     banner: { js: requireShim }
   })
 ])

@@ -3,7 +3,7 @@
  * 127.0.0.1 (auto-approving the device code, as if a user clicked "Authorize"), logs in with the
  * real CLI into a throwaway home folder, then prints `qwen-auth status` and a token check.
  */
-import { spawn } from "node:child_process"
+import { execFileSync, spawn } from "node:child_process"
 import { mkdtempSync, rmSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { dirname, join, resolve } from "node:path"
@@ -11,6 +11,8 @@ import { createInterface } from "node:readline"
 import { fileURLToPath } from "node:url"
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), "..")
+// The demo runs the real CLI bundle: build it first so it is never stale.
+execFileSync(process.execPath, [join(root, "scripts/build.mjs")], { cwd: root, stdio: "inherit" })
 const home = mkdtempSync(join(tmpdir(), "qwen-auth-demo-"))
 
 const emulator = spawn(

@@ -1,1 +1,7 @@
 export * from "./Config.ts"
+export * as QwenAuth from "./QwenAuth.ts"
+export type { QwenAuthOptions } from "./QwenAuth.ts"
+export { TokenManager, type TokenError, type TokenManagerOptions } from "./token/TokenManager.ts"
+export { QwenHttpClient, type QwenApiError } from "./token/QwenHttpClient.ts"
+export { type AccessToken, TokenState } from "./token/TokenState.ts"
+export { RefreshDefect, RefreshFailure, TokenUnavailable } from "./token/TokenErrors.ts"

@@ -35,7 +35,8 @@ const tagOf = (error: unknown): string =>
     ? error._tag
     : "Error"
 
-const firstLine = (s: string) => s.split("\n")[0] ?? s
+// One line for JSON consumers, keeping the "what to do" part of a two-line message.
+const oneLine = (s: string) => s.split("\n").map((l) => l.trim()).filter((l) => l !== "").join(" ")
 
 const usageMessage = (error: CliError.CliError): string => {
   if (error._tag === "ShowHelp") {
@@ -65,7 +66,7 @@ export const renderFailure = (options: { readonly json: boolean; readonly verbos
           return yield* Effect.fail(new Exit(ExitCode.usage))
         }
         const userMessage = (typeof error === "object" && error !== null ? CliError.getUserMessage(error) : undefined) ?? (error instanceof Error ? error.message : String(error))
-        if (options.json) yield* printJson({ error: { tag: tagOf(error), message: firstLine(userMessage) } })
+        if (options.json) yield* printJson({ error: { tag: tagOf(error), message: oneLine(userMessage) } })
         yield* say(`qwen-auth: ${userMessage}`)
         return yield* Effect.fail(new Exit(exitCodeOf(error)))
       }

@@ -1,46 +1,29 @@
 /**
- * The `qwen-auth` executable: parses arguments, renders failures as cli-contract.md says (usage
- * errors exit 2 with a short stderr message; `--json` failures print an error object) and exits
- * with the contract's codes.
+ * The `qwen-auth` executable. This entry stays free of Effect and of every command: it turns on
+ * Node's compile cache, answers `--version` at once, and otherwise loads the CLI with only the
+ * subcommands the arguments name (start-up time is a benchmarked target, docs/benchmarks.md).
  */
-import * as NodeRuntime from "@effect/platform-node/NodeRuntime"
-import * as NodeServices from "@effect/platform-node/NodeServices"
-import { Console, Effect, Layer } from "effect"
-import { CliOutput, Command } from "effect/cli"
-import * as CliError from "effect/cli/CliError"
+import * as NodeModule from "node:module"
 import { VERSION } from "../internal/version.ts"
-import { renderFailure } from "./Output.ts"
-import { logout } from "./commands/logout.ts"
-import { models } from "./commands/models.ts"
-import { status } from "./commands/status.ts"
-import { Root } from "./Root.ts"
+import { loadSubcommands, subcommandsFor } from "./Commands.ts"
 
-const cli = Root.pipe(Command.withSubcommands([status, logout, models]))
+// Node keeps compiled code of the chunks loaded below in its own folder (NODE_COMPILE_CACHE, or
+// node-compile-cache under the OS temp dir). It never throws: an unwritable folder, or
+// NODE_DISABLE_COMPILE_CACHE=1, only loses the speed-up.
+NodeModule.enableCompileCache?.()
 
 const args = process.argv.slice(2)
-const has = (flag: string) => args.includes(flag)
 
-// effect/cli shows help on stdout for any invalid invocation; we only want it when asked for
-// (or for a bare command), and a short message on stderr otherwise.
-let implicitHelp: string | undefined
-const presenter: CliOutput.Presenter = {
-  present: (event) =>
-    event._tag === "Help" && event.reason === "Implicit"
-      ? Effect.gen(function*() {
-        const formatter = yield* CliOutput.Formatter
-        implicitHelp = formatter.formatHelpDoc(event.helpDoc)
-      })
-      : CliOutput.defaultPresenter.present(event)
+// Scripts probe the install with `--version`; it needs nothing loaded. Same text as effect/cli's.
+if (args.length === 1 && (args[0] === "--version" || args[0] === "-v")) {
+  process.stdout.write(`qwen-auth v${VERSION}\n`)
+} else {
+  Promise.all([import("./Program.ts"), loadSubcommands(subcommandsFor(args))]).then(
+    ([program, subcommands]) => program.run(subcommands, args),
+    (error: unknown) => {
+      // Only a damaged install gets here (a missing chunk).
+      process.stderr.write(`qwen-auth: cannot load the CLI: ${error instanceof Error ? error.message : String(error)}\n`)
+      process.exitCode = 1
+    }
+  )
 }
-
-const program = Command.run(cli, { version: VERSION, renderErrors: false }).pipe(
-  Effect.catchIf(
-    (e): e is CliError.ShowHelp => CliError.isCliError(e) && e._tag === "ShowHelp" && e.errors.length === 0,
-    () => Console.log(implicitHelp ?? "")
-  ),
-  renderFailure({ json: has("--json"), verbose: has("--verbose") }),
-  Effect.provide(Layer.mergeAll(NodeServices.layer, CliOutput.layerPresenter(presenter))),
-  Effect.provideService(CliOutput.Formatter, CliOutput.defaultFormatter({ colors: false }))
-)
-
-NodeRuntime.runMain(program, { disableErrorReporting: true })

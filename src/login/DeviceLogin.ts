@@ -20,14 +20,14 @@ import { type PollError, pollForTokens, type PollProgress } from "./Poller.ts"
  * @since 0.1.0
  * @category models
  */
-export interface DeviceLoginOptions {
+export interface DeviceLoginOptions<R = never> {
   /** `--timeout` in seconds; caps the wait below the device code's `expires_in`. */
   readonly timeoutSeconds?: number | undefined
   /**
    * Called once the device code is known, before polling starts: show `verificationUri` and
    * `userCode` (RFC 8628 §3.3.1), open a browser, …
    */
-  readonly onDevice?: ((device: DeviceAuthorization) => Effect.Effect<void>) | undefined
+  readonly onDevice?: ((device: DeviceAuthorization) => Effect.Effect<void, never, R>) | undefined
   /** Called before every wait of the poller (countdowns). */
   readonly onProgress?: ((progress: PollProgress) => Effect.Effect<void>) | undefined
   /** A fixed PKCE verifier (tests only). */
@@ -68,11 +68,11 @@ export type DeviceLoginError = PollError | AnswerError | NetworkError | Untruste
  * @since 0.1.0
  * @category login
  */
-export const runDeviceLogin: (
+export const runDeviceLogin = <R = never>(
   settings: Settings,
-  options?: DeviceLoginOptions
-) => Effect.Effect<DeviceLoginResult, DeviceLoginError, HttpClient.HttpClient> = Effect.fn("DeviceLogin.run")(
-  function*(settings, options = {}) {
+  options: DeviceLoginOptions<R> = {}
+): Effect.Effect<DeviceLoginResult, DeviceLoginError, HttpClient.HttpClient | R> =>
+  Effect.gen(function*() {
     // The device code's lifetime counts from when it was requested, not from when it arrived.
     const requestedAtMs = yield* Clock.currentTimeMillis
     const { device, pkce } = yield* startDeviceAuthorization(settings, { verifier: options.verifier })
@@ -90,5 +90,4 @@ export const runDeviceLogin: (
       issuedLifetimeSeconds: tokens.expiresInSeconds,
       baseUrl
     }
-  }
-)
+  }).pipe(Effect.withSpan("DeviceLogin.run"))

@@ -60,7 +60,7 @@ const usable = (credentials: Credentials, nowMs: number, settings: Settings, lif
 /**
  * Decides between reuse and a new login. An expired but refreshable login is refreshed once,
  * through the store (under the locks, so a rotated token is persisted before it is used); a
- * refused refresh token is recorded as such. Any refresh failure leads to a new login with the
+ * refused refresh token is recorded as such by that same step. Any refresh failure leads to a new login with the
  * reason; only store failures (a lock, an unreadable file) fail.
  *
  * @since 0.1.0
@@ -104,7 +104,7 @@ export const decideReuse: (
       case "Absent":
         return { _tag: "NewLogin", reason: absentReason(outcome.reason) }
       case "Refused":
-        yield* store.markRefused(outcome.refreshToken)
+        // `attempt` already recorded the refresh token as refused, under the locks.
         return { _tag: "NewLogin", reason: `Qwen refused to refresh your previous login; ${STARTING}` }
       case "Refreshed":
         return {

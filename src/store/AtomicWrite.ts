@@ -210,6 +210,7 @@ export const writeFileAtomic = Effect.fnUntraced(function*(path: string, content
       yield* file.writeAll(bytes)
       yield* file.sync
     })).pipe(Effect.mapError(accessError(target, "write")))
+    yield* pauseAt("atomic-write:after-temp-write")
     // The umask may have narrowed the mode at creation; set exactly what we mean.
     yield* fs.chmod(temp, mode).pipe(Effect.mapError(accessError(target, "write")))
     yield* pauseAt("atomic-write:before-rename")

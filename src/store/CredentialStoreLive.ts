@@ -184,10 +184,12 @@ export const makeStore = Effect.gen(function*() {
     options?: UpdateOptions
   ): Effect.Effect<A, E | StoreError, R> =>
     withLocks((guard) =>
-      Effect.gen(function*() {
-        const sources = yield* read
-        const snapshot = yield* reconcile(sources)
-        const decision = yield* f(snapshot)
+      // Once `f` has an answer (perhaps a rotated refresh token the server already considers
+      // spent), persisting it must not be interrupted: a lost rotation forces a new login.
+      Effect.uninterruptibleMask((restore) => Effect.gen(function*() {
+        const sources = yield* restore(read)
+        const snapshot = yield* restore(reconcile(sources))
+        const decision = yield* restore(f(snapshot))
         if (decision.next !== undefined) {
           yield* writeTargets(sources, decision.next, {
             guard,
@@ -202,7 +204,7 @@ export const makeStore = Effect.gen(function*() {
           yield* writeState(sources, StateFile.withRefused(state, decision.refused))
         }
         return decision.result
-      }), options).pipe(Effect.withSpan("CredentialStore.update")) as Effect.Effect<A, E | StoreError, R>
+      })), options).pipe(Effect.withSpan("CredentialStore.update")) as Effect.Effect<A, E | StoreError, R>
 
   const markRefused = Effect.fn("CredentialStore.markRefused")(function*(
     refreshToken: Credentials["refreshToken"]

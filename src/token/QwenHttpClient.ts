@@ -126,7 +126,9 @@ export class QwenHttpClient extends Context.Service<QwenHttpClient, HttpClient.H
         const send = (request: HttpClientRequest.HttpClientRequest, token: AccessToken) =>
           Effect.flatMap(authorize(request, token), http.execute)
 
-        const run = Effect.fnUntraced(function*(request: HttpClientRequest.HttpClientRequest) {
+        const run = Effect.fnUntraced(function*(
+          request: HttpClientRequest.HttpClientRequest
+        ): Effect.fn.Return<HttpClientResponse.HttpClientResponse, QwenApiError> {
           const token = yield* tokens.get
           const first = yield* send(request, token)
           if (first.status !== 401 && first.status !== 403) return yield* limits(first)
@@ -143,7 +145,10 @@ export class QwenHttpClient extends Context.Service<QwenHttpClient, HttpClient.H
           return yield* limits(yield* send(request, fresh))
         })
 
-        return HttpClient.makeWith((request) => Effect.flatMap(request, run), Effect.succeed)
+        return HttpClient.makeWith<never, never, QwenApiError, never>(
+          (request) => Effect.flatMap(request, run),
+          Effect.succeed
+        )
       })
     )
 }

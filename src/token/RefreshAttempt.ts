@@ -12,6 +12,7 @@ import type { HttpClient } from "effect/http"
 import type { Settings } from "../Config.ts"
 import type { Credentials } from "../domain/Credentials.ts"
 import type { InvalidGrant, OAuthError } from "../oauth/OAuthError.ts"
+import { pauseAt } from "../internal/TestPause.ts"
 import * as TokenEndpoint from "../oauth/TokenEndpoint.ts"
 import type { CredentialStore, Snapshot, StoreError, UpdateDecision } from "../store/CredentialStore.ts"
 import { MANDATORY_WINDOW_MS, windowsOf } from "./TokenState.ts"
@@ -107,6 +108,8 @@ export const attempt = (
               result: { _tag: "Refused", refreshToken: decision.refreshToken, error: answer.error } satisfies Outcome
             }
           }
+          // Crash tests stop here: the server has rotated, nothing is persisted yet.
+          yield* pauseAt("refresh:after-post")
           const response = answer.tokens
           const at = yield* Clock.currentTimeMillis
           const credentials = TokenEndpoint.toCredentials(response, at, decision.stored)

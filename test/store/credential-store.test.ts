@@ -1,5 +1,5 @@
 import { assert, describe, it } from "@effect/vitest"
-import { Effect, Layer, Redacted } from "effect"
+import { Effect, Redacted } from "effect"
 import { chmodSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, statSync, symlinkSync } from "node:fs"
 import { pathsOf, type Settings } from "../../src/Config.ts"
 import { tokenHash } from "../../src/domain/Credentials.ts"
@@ -363,5 +363,39 @@ describe("CredentialStore.logout", () => {
     ))
 })
 
-// Referenced so an unused import does not hide a missing layer.
-void Layer
+describe("CredentialStore in a read-only place", () => {
+  it.live("a failed rename: FileAccessError naming the file, no file changed, no temp file, no lock left", () =>
+    Effect.gen(function*() {
+      const fs = faultyFs(() => ({ rename: (from) => Effect.fail(permissionDenied("rename", from)) }))
+      yield* withStore(({ paths, settings }) =>
+        Effect.gen(function*() {
+          writeJson(paths.authProfiles, { version: 1, profiles: otherProfiles })
+          writeJson(paths.qwenCreds, qwenCredsJson("q", later))
+          const before = [bytesOf(paths.authProfiles), bytesOf(paths.qwenCreds), bytesOf(paths.state)]
+          const error = yield* Effect.flip(CredentialStore.use((s) => s.save(creds("n", later + 1))))
+          assert.strictEqual(error._tag, "FileAccessError")
+          assert.include(error.message, paths.authProfiles)
+          assert.include(error.message, "permission denied")
+          assert.deepStrictEqual([bytesOf(paths.authProfiles), bytesOf(paths.qwenCreds), bytesOf(paths.state)], before)
+          assert.deepStrictEqual(readdirSync(settings.openclawAgentDir), ["auth-profiles.json"])
+          assert.deepStrictEqual(readdirSync(settings.qwenHome), ["oauth_creds.json"])
+        }), {}, fs)
+    }))
+
+  it.live("the Qwen Code lock cannot be created: LockError io naming the lock, nothing written", () =>
+    Effect.gen(function*() {
+      const fs = faultyFs((real) => ({
+        writeFileString: (p, data, options) =>
+          p.endsWith("oauth_creds.lock") ? Effect.fail(permissionDenied("writeFile", p)) : real.writeFileString(p, data, options)
+      }))
+      yield* withStore(({ paths }) =>
+        Effect.gen(function*() {
+          const error = yield* Effect.flip(CredentialStore.use((s) => s.save(creds("n", later))))
+          assert.strictEqual(error._tag, "LockError")
+          assert.strictEqual((error as { reason: string }).reason, "io")
+          assert.include(error.message, paths.qwenLock)
+          assert.isFalse(existsSync(paths.authProfiles))
+          assert.isFalse(existsSync(`${paths.authProfiles}.lock`))
+        }), {}, fs)
+    }))
+})

@@ -100,4 +100,26 @@ describe("TokenManager timing", () => {
       })
       assert.isTrue(gaps.some((gap, i) => gap !== (nominal[i] ?? 60_000)), "jitter changed at least one wait")
     }).pipe(Random.withSeed("backoff-jitter")))
+
+  it.effect("after an ambiguous failure (no answer) the next attempt re-reads and adopts what a peer wrote", () =>
+    Effect.gen(function*() {
+      const h = yield* harness({
+        store: issuedAtZero,
+        settings: { refreshTimeoutMs: 10_000 },
+        handler: (r) => (r.index === 0 ? reply.hang : tokens("A2", "R2"))
+      })
+      yield* TestClock.adjust(ADVISORY_AT)
+      assert.strictEqual(h.posts().length, 1)
+      yield* TestClock.adjust(10_000)
+      const state = yield* h.tm.state
+      assert.strictEqual(state._tag, "Refreshing")
+      if (state._tag === "Refreshing") assert.include(state.lastError ?? "", "no answer")
+      assert.isFalse(h.store.lockHeld(), "the backoff wait happens with the locks released")
+      // Meanwhile another process refreshed and wrote its result.
+      yield* h.store.peerWrite(creds("P1", "PR1", ADVISORY_AT + LIFETIME_MS), LIFETIME_S)
+      yield* TestClock.adjust(1_000)
+      assert.strictEqual(value(yield* h.tm.get), "P1")
+      assert.strictEqual(h.posts().length, 1)
+      assert.strictEqual(h.store.counts.update, 2)
+    }))
 })

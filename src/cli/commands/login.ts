@@ -6,7 +6,6 @@
  * the result. stdout stays empty unless `--json`, which prints exactly one object. Secrets are
  * never printed.
  */
-import * as ChildProcessSpawner from "effect/process/ChildProcessSpawner"
 import { Effect, Option } from "effect"
 import { Command, Flag } from "effect/cli"
 import { pathsOf, QwenAuthConfig } from "../../Config.ts"
@@ -51,6 +50,7 @@ const flags = {
     Flag.withDefault(true)
   ),
   timeout: Flag.String("timeout").pipe(
+    Flag.withMetavar("<n>[s|m]"),
     Flag.withDescription("Give up waiting for approval after <n> seconds (or <n>m minutes); default: the code's lifetime"),
     Flag.filterMap(
       (v) => Option.fromUndefinedOr(parseTimeout(v)),
@@ -179,5 +179,3 @@ export const login = Command.make("login", flags, (f) =>
     ])
   )
 
-/** Keeps the child-process service in the type of what `login` needs (browser opening). */
-export type LoginRequirements = ChildProcessSpawner.ChildProcessSpawner

@@ -34,8 +34,9 @@ export const status = Command.make("status", { json }, ({ json }) =>
     const store = yield* CredentialStore
     const snapshot = yield* store.load
     const now = yield* Clock.currentTimeMillis
+    const paths = pathsOf(settings)
     const problems = [...snapshot.problems]
-    const config = yield* readConfig(pathsOf(settings).openclawConfig).pipe(
+    const config = yield* readConfig(paths.openclawConfig).pipe(
       Effect.catch((e) => Effect.sync(() => (problems.push(e.message), undefined)))
     )
     const providers = isRecord(config?.["models"]) ? config["models"]["providers"] : undefined
@@ -44,7 +45,11 @@ export const status = Command.make("status", { json }, ({ json }) =>
     const state = stateOf(snapshot, now, settings.refreshMarginSeconds)
     const c = snapshot.credentials
     const loggedIn = state === "fresh" || state === "expiring" || state === "expired-refreshable"
-    if (snapshot.stale && c !== undefined) problems.push("The credential files disagree; the next login, token or refresh brings them in line.")
+    // Only Qwen Code's file (no OpenClaw store yet) is a normal state, not a disagreement.
+    const bothExist = [paths.qwenCreds, paths.authProfiles].every((p) => snapshot.files.some((f) => f.path === p && f.exists))
+    if (snapshot.stale && c !== undefined && bothExist) {
+      problems.push("The credential files disagree; the next login, token or refresh brings them in line.")
+    }
     const report = {
       loggedIn,
       state,

@@ -1,0 +1,70 @@
+/**
+ * `qwen-auth token [--json]`: prints the access token (the one command whose job that is).
+ * Inside the refresh margin it refreshes first, through the token actor; if that refresh fails
+ * transiently while the token still has ≥ 30 s left, it prints the token with a warning.
+ */
+import { Clock, Console, Effect, Redacted } from "effect"
+import { Command, Flag } from "effect/cli"
+import { QwenAuthConfig } from "../../Config.ts"
+import * as HttpClientLayer from "../../internal/HttpClientLayer.ts"
+import { isTransient, type OAuthError } from "../../oauth/OAuthError.ts"
+import { CredentialStore } from "../../store/CredentialStore.ts"
+import { TokenManager } from "../../token/TokenManager.ts"
+import { type AccessToken, MANDATORY_WINDOW_MS, windowsOf } from "../../token/TokenState.ts"
+import { withStore } from "../Environment.ts"
+import { printJson, say } from "../Output.ts"
+
+const json = Flag.Boolean("json").pipe(
+  Flag.withDescription("Print {accessToken, expiresAt, baseUrl} as JSON"),
+  Flag.withDefault(false)
+)
+
+const isOAuthError = (u: { readonly _tag: string }): u is OAuthError =>
+  ["AccessDenied", "ExpiredToken", "InvalidGrant", "InvalidClient", "RateLimited", "QuotaExceeded", "ServerError",
+    "NetworkError", "MalformedResponse", "UntrustedEndpoint"].includes(u._tag)
+
+/** The token to print: refreshed when due; the old one (with a warning) if a transient failure leaves it ≥ 30 s. */
+const currentToken = Effect.gen(function*() {
+  const settings = yield* QwenAuthConfig
+  const tokens = yield* TokenManager
+  const store = yield* CredentialStore
+  const held = yield* tokens.get
+  const lifetimeSeconds = (yield* store.load).issuedLifetimeSeconds
+  const now = yield* Clock.currentTimeMillis
+  const { advisoryAt } = windowsOf(
+    held.expiresAt,
+    settings.refreshMarginSeconds * 1000,
+    lifetimeSeconds === undefined ? undefined : lifetimeSeconds * 1000
+  )
+  if (now < advisoryAt) return held
+  return yield* tokens.refresh(held.accessToken).pipe(
+    Effect.catchTag("TokenUnavailable", (error) =>
+      Effect.gen(function*() {
+        const later = yield* Clock.currentTimeMillis
+        const reason = error.reason
+        if (isOAuthError(reason) && isTransient(reason) && held.expiresAt - later >= MANDATORY_WINDOW_MS) {
+          yield* say(`qwen-auth: warning: refresh failed (${reason.message}); printing the current token, valid until ${new Date(held.expiresAt).toISOString()}`)
+          return held
+        }
+        return yield* Effect.fail(error)
+      }))
+  )
+})
+
+export const token = Command.make("token", { json }, ({ json }) =>
+  Effect.gen(function*() {
+    const t: AccessToken = yield* currentToken
+    if (json) {
+      return yield* printJson({
+        accessToken: Redacted.value(t.accessToken),
+        expiresAt: new Date(t.expiresAt).toISOString(),
+        baseUrl: t.baseUrl
+      })
+    }
+    yield* Console.log(Redacted.value(t.accessToken))
+  }).pipe(
+    Effect.provide(TokenManager.layer),
+    Effect.provide(HttpClientLayer.layer),
+    withStore
+  )
+).pipe(Command.withDescription("Print a valid access token on stdout (refreshing it first when due)"))
