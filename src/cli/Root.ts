@@ -14,6 +14,7 @@ export const sharedFlags = {
   clientId: optionalString("client-id", "OAuth client id (env QWEN_OAUTH_CLIENT_ID)"),
   scope: optionalString("scope", "OAuth scope (env QWEN_OAUTH_SCOPE)"),
   refreshMargin: Flag.Finite("refresh-margin").pipe(
+    Flag.filter((s) => s >= 0, () => "a number of seconds ≥ 0"),
     Flag.withDescription("Seconds before expiry to refresh (env QWEN_AUTH_REFRESH_MARGIN; default 300)"),
     Flag.optional
   ),

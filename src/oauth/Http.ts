@@ -5,10 +5,11 @@
  *
  * @since 0.1.0
  */
-import { Clock, Duration, Effect, Schema } from "effect"
+import { Clock, Duration, Effect, Schema, Stream } from "effect"
 import { HttpClient, type HttpClientError, HttpClientRequest } from "effect/http"
 import * as SchemaIssue from "effect/SchemaIssue"
 import type { Settings } from "../Config.ts"
+import { isLoopbackHost } from "./Loopback.ts"
 import {
   AccessDenied,
   type Endpoint,
@@ -27,13 +28,7 @@ import {
 // Hosts
 // ---------------------------------------------------------------------------------------------
 
-/** 127.0.0.0/8, `localhost` (and `*.localhost`), `::1`. Brackets of IPv6 URL hosts are accepted. */
-export const isLoopbackHost = (host: string): boolean => {
-  const h = host.toLowerCase().replace(/^\[|\]$/g, "").replace(/\.$/, "")
-  if (h === "localhost" || h.endsWith(".localhost")) return true
-  if (h === "::1" || h === "0:0:0:0:0:0:0:1" || h === "::ffff:127.0.0.1") return true
-  return /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(h)
-}
+export { isLoopbackHost }
 
 /**
  * The OAuth base URL must be https unless its host is loopback (protocol.md "Constants").
@@ -153,8 +148,11 @@ export const networkErrorOf = (endpoint: Endpoint, error: HttpClientError.HttpCl
   return new NetworkError({ endpoint, detail, ambiguous: sent })
 }
 
+/** OAuth answers are a few hundred bytes; anything past this is read no further. */
+export const MAX_BODY_BYTES = 256 * 1024
+
 /**
- * Sends one request and reads the whole answer within `timeoutMs` (measured on the Clock, so
+ * Sends one request and reads the whole answer (at most `MAX_BODY_BYTES`) within `timeoutMs` (measured on the Clock, so
  * TestClock drives it). A timeout is ambiguous: the server may have acted on the request.
  */
 export const exchange = (
@@ -165,8 +163,17 @@ export const exchange = (
   Effect.gen(function*() {
     const client = yield* HttpClient.HttpClient
     const response = yield* client.execute(request)
-    const text = yield* response.text
-    return { endpoint, status: response.status, headers: response.headers, text, json: parseJson(text) }
+    // A hostile or broken server must not fill memory: stop reading past the cap (the
+    // connection is dropped) and treat the answer as not JSON.
+    let size = 0
+    const chunks = yield* response.stream.pipe(
+      Stream.takeUntil((chunk) => (size += chunk.length) > MAX_BODY_BYTES),
+      Stream.runCollect
+    )
+    const bytes = Buffer.concat(chunks).subarray(0, MAX_BODY_BYTES)
+    const text = new TextDecoder().decode(bytes)
+    const json = size > MAX_BODY_BYTES ? undefined : parseJson(text)
+    return { endpoint, status: response.status, headers: response.headers, text, json }
   }).pipe(
     Effect.catchTag("HttpClientError", (e) => Effect.fail(networkErrorOf(endpoint, e))),
     Effect.timeoutOrElse({

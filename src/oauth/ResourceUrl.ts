@@ -6,7 +6,7 @@
  */
 import { Effect } from "effect"
 import { DEFAULT_API_BASE_URL, type Settings } from "../Config.ts"
-import { isLoopbackHost } from "./Http.ts"
+import { isLoopbackHost } from "./Loopback.ts"
 import { UntrustedEndpoint } from "./OAuthError.ts"
 
 /**

@@ -202,6 +202,8 @@ export const makeStore = Effect.gen(function*() {
           const state = yield* requireState(sources)
           yield* guard
           yield* writeState(sources, StateFile.withRefused(state, decision.refused))
+          // A refresh killed before its first rename leaves a temp file; this path writes too.
+          yield* sweep
         }
         return decision.result
       })), options).pipe(Effect.withSpan("CredentialStore.update")) as Effect.Effect<A, E | StoreError, R>
@@ -221,6 +223,11 @@ export const makeStore = Effect.gen(function*() {
   })
 
   const logout = Effect.fn("CredentialStore.logout")(function*(options: { readonly all: boolean }) {
+    // Nothing stored: nothing to remove, and no lock folders created on a machine without them.
+    const exists = (path: string) => fs.exists(path).pipe(Effect.orElseSucceed(() => true))
+    if (!(yield* exists(paths.authProfiles)) && !(settings.qwenCodeSync && (yield* exists(paths.qwenCreds)))) {
+      return { removed: [], wasLoggedIn: false } satisfies LogoutReport
+    }
     return yield* withLocks((guard) =>
       Effect.gen(function*() {
         const sources = yield* read

@@ -129,6 +129,8 @@ export const withLoggedOut = (state: State, refreshToken: NonNullable<Credential
  * @category queries
  */
 export const blockedReason = (state: State, credentials: Credentials): "refused" | "logged-out" | undefined => {
+  // Nothing recorded: no hash needed, so a read-only `status` never loads node:crypto (start-up, docs/benchmarks.md).
+  if (state.loggedOut.length === 0 && state.refusedRefreshTokens.length === 0) return undefined
   const hash = tokenHash(credentials.refreshToken ?? credentials.accessToken)
   if (state.loggedOut.includes(hash)) return "logged-out"
   if (state.refusedRefreshTokens.includes(hash)) return "refused"

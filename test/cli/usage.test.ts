@@ -39,7 +39,10 @@ describe("usage errors", () => {
     ["an unknown flag on token", ["token", "--frob"], "--frob"],
     ["an unknown models subcommand", ["models", "delete"], "delete"],
     ["a missing argument", ["models", "set"], "ref"],
-    ["a bad flag value", ["status", "--refresh-margin", "soon"], "refresh-margin"]
+    ["a bad flag value", ["status", "--refresh-margin", "soon"], "refresh-margin"],
+    ["a negative refresh margin", ["token", "--refresh-margin", "-5"], "refresh-margin"],
+    ["a flag without its value", ["status", "--qwen-home"], "--qwen-home"],
+    ["an extra argument", ["token", "now"], "now"]
   ]
   for (const [what, args, mention] of cases) {
     it(`${what} exits 2 with a short message on stderr and nothing on stdout`, async () => {

@@ -45,6 +45,7 @@ describe("qwen-auth logout", () => {
     expect(r.stdout).toBe("")
     expect(r.stderr).toContain(`${home.profiles} (profile qwen-portal:default)`)
     expect(r.stderr).not.toContain(`  ${home.creds}`)
+    expect(r.stderr).toContain(`Kept Qwen Code's login ${home.creds}`)
     expect(r.stderr).not.toContain(tokens.access_token)
 
     expect(readJson(home.profiles).profiles).toEqual(OTHER)
@@ -92,10 +93,32 @@ describe("qwen-auth logout", () => {
     expect(human.stderr).toMatch(/nothing to remove/i)
   }, LONG)
 
+  it("on an empty home says so and creates nothing (no OpenClaw or Qwen folders)", async () => {
+    const home = tempHome()
+    const r = await cli(home, ["logout", "--all"])
+    expect(r.code, explain(r)).toBe(0)
+    expect(r.stderr).toContain("Not logged in; nothing to remove.")
+    expect(existsSync(home.openclaw)).toBe(false)
+    expect(existsSync(home.qwen)).toBe(false)
+  }, LONG)
+
+  it("with only the OpenClaw profile, removes it and mentions no Qwen Code file", async () => {
+    const home = tempHome()
+    writeProfiles(home, { access_token: "a", refresh_token: "r" }, Date.now() + HOUR, OTHER)
+    const r = await cli(home, ["logout"])
+    expect(r.code, explain(r)).toBe(0)
+    expect(r.stderr).toContain(`${home.profiles} (profile qwen-portal:default)`)
+    expect(r.stderr).not.toContain("Qwen Code")
+    expect(readJson(home.profiles).profiles).toEqual(OTHER)
+    expect(existsSync(home.creds)).toBe(false)
+    expect((await cli(home, ["status"])).code).toBe(4)
+  }, LONG)
+
   it("a new Qwen Code login after logout is picked up again", async () => {
     const emu = await emulator()
     const home = loggedInHome(await realTokens(emu))
-    expect((await cli(home, ["logout"], emu)).code).toBe(0)
+    const out = await cli(home, ["logout"], emu)
+    expect(out.code, explain(out)).toBe(0)
 
     const fresh = await realTokens(emu)
     writeQwenCreds(home, fresh, Date.now() + HOUR)

@@ -14,7 +14,8 @@ import {
   sha256,
   tempHome,
   writeProfiles,
-  writeQwenCreds
+  writeQwenCreds,
+  writeSecret
 } from "./home.ts"
 
 const LONG = 120_000
@@ -71,6 +72,27 @@ describe("qwen-auth token", () => {
     expect(stats.refreshRejected).toBe(0)
   }, LONG)
 
+  it("takes the refresh margin from --refresh-margin over QWEN_AUTH_REFRESH_MARGIN", async () => {
+    const emu = await emulator()
+    const home = tempHome()
+    const tokens = await realTokens(emu)
+    writeQwenCreds(home, tokens, Date.now() + 100_000)
+
+    // 100 s left is outside a 60 s margin, from the environment or the flag: no refresh.
+    const env = await cli(home, ["token"], emu, { QWEN_AUTH_REFRESH_MARGIN: "60" })
+    expect(env.code, explain(env)).toBe(0)
+    expect(env.stdout).toBe(`${tokens.access_token}\n`)
+    const flag = await cli(home, ["token", "--refresh-margin", "60"], emu)
+    expect(flag.stdout).toBe(`${tokens.access_token}\n`)
+    expect((await emu.stats()).refreshRequests).toBe(0)
+
+    // The flag wins over the environment: a 200 s margin refreshes.
+    const wins = await cli(home, ["token", "--refresh-margin", "200"], emu, { QWEN_AUTH_REFRESH_MARGIN: "60" })
+    expect(wins.code, explain(wins)).toBe(0)
+    expect(wins.stdout).not.toBe(`${tokens.access_token}\n`)
+    expect((await emu.stats()).refreshGrants).toBe(1)
+  }, LONG)
+
   it("prints the current token with a warning when the refresh fails transiently and ≥ 30 s are left", async () => {
     // Every OAuth and API request answers 500: a transient failure.
     const emu = await emulator(["--fault-rate", "1", "--faults", "500"])
@@ -86,6 +108,30 @@ describe("qwen-auth token", () => {
     expect(r.stderr).not.toContain("stored-refresh-token")
     expect(readJson(home.creds).access_token).toBe("stored-access-token")
     expect((await emu.stats()).faultsInjected).toBeGreaterThan(0)
+
+    const j = await cli(home, ["token", "--json"], emu)
+    expect(j.code, explain(j)).toBe(0)
+    expect(JSON.parse(j.stdout)).toMatchObject({ accessToken: "stored-access-token", baseUrl: `${emu.url}/v1` })
+    expect(j.stderr).toMatch(/warning/i)
+  }, LONG)
+
+  it("fails with exit 1 and prints no token when the refresh fails transiently with < 30 s left", async () => {
+    const emu = await emulator(["--fault-rate", "1", "--faults", "500"])
+    const home = tempHome()
+    const tokens = { access_token: "short-access-token", refresh_token: "short-refresh-token", resource_url: emu.url }
+    writeQwenCreds(home, tokens, Date.now() + 10_000)
+
+    const r = await cli(home, ["token"], emu)
+    expect(r.code, explain(r)).toBe(1)
+    expect(r.stdout).toBe("")
+    expect(r.stderr).toMatch(/HTTP 500/)
+    const j = await cli(home, ["token", "--json"], emu)
+    expect(j.code, explain(j)).toBe(1)
+    expect(JSON.parse(j.stdout).error.message).toMatch(/refresh/)
+    expect(j.stdout).not.toContain("short-access-token")
+    // A transient failure deletes nothing and marks nothing refused.
+    expect(readJson(home.creds).refresh_token).toBe("short-refresh-token")
+    expect(existsSync(home.state) ? readJson(home.state).refusedRefreshTokens ?? [] : []).toEqual([])
   }, LONG)
 
   it("fails with exit 4 and nothing on stdout when there are no credentials; --json prints one error object", async () => {
@@ -102,6 +148,22 @@ describe("qwen-auth token", () => {
     expect(out.error.tag).toBe("LoginRequired")
     expect(typeof out.error.message).toBe("string")
     expect(Object.keys(out.error).sort()).toEqual(["message", "tag"])
+  }, LONG)
+
+  it("an expired token without a refresh token: exit 4, and status says needs-login, not refreshable", async () => {
+    const emu = await emulator()
+    const home = tempHome()
+    const profile = { type: "oauth", provider: "qwen-portal", access: "no-refresh-access", expires: Date.now() - 60_000 }
+    writeSecret(home.profiles, JSON.stringify({ version: 1, profiles: { "qwen-portal:default": profile } }))
+
+    const r = await cli(home, ["token"], emu)
+    expect(r.code, explain(r)).toBe(4)
+    expect(r.stdout).toBe("")
+    expect(r.stderr).toContain("qwen-auth login")
+    const s = await cli(home, ["status", "--json"], emu)
+    expect(s.code, explain(s)).toBe(4)
+    expect(JSON.parse(s.stdout)).toMatchObject({ loggedIn: false, state: "needs-login", refreshable: false })
+    expect((await emu.stats()).refreshRequests).toBe(0)
   }, LONG)
 
   it("a refused refresh token: exit 4, 'run qwen-auth login', nothing deleted, marked refused, status says needs-login", async () => {

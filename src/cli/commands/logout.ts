@@ -3,8 +3,9 @@
  * logout so the same login is not re-imported from Qwen Code's file; `--all` also deletes that
  * file (under its lock). Says exactly what it removed.
  */
-import { Effect } from "effect"
+import { Effect, FileSystem } from "effect"
 import { Command, Flag } from "effect/cli"
+import { pathsOf, QwenAuthConfig } from "../../Config.ts"
 import { CredentialStore } from "../../store/CredentialStore.ts"
 import { withStore } from "../Environment.ts"
 import { printJson, say } from "../Output.ts"
@@ -26,6 +27,11 @@ export const logout = Command.make("logout", flags, ({ all, json }) =>
       return yield* say(report.wasLoggedIn ? "Logged out (nothing to remove)." : "Not logged in; nothing to remove.")
     }
     yield* say(`Logged out. Removed:\n${report.removed.map((r) => `  ${r}`).join("\n")}`)
-    if (!all) yield* say("The Qwen Code login file was kept (it will not be re-imported); `logout --all` deletes it.")
+    // Only mention the kept Qwen Code file when there is one.
+    const fs = yield* FileSystem.FileSystem
+    const qwenCreds = pathsOf(yield* QwenAuthConfig).qwenCreds
+    if (!all && (yield* fs.exists(qwenCreds).pipe(Effect.orElseSucceed(() => false)))) {
+      yield* say(`Kept Qwen Code's login ${qwenCreds} (it will not be re-imported); \`logout --all\` deletes it.`)
+    }
   }).pipe(withStore)
 ).pipe(Command.withDescription("Log out: remove qwen-auth's OpenClaw profile (--all: also Qwen Code's file)"))

@@ -5,14 +5,15 @@
 import { Clock, Console, Effect } from "effect"
 import { Command, Flag } from "effect/cli"
 import { pathsOf, QwenAuthConfig } from "../../Config.ts"
-import { ExitCode } from "../../domain/Errors.ts"
+import * as CliError from "effect/cli/CliError"
+import { ExitCode, type FileAccessError, type MalformedFile } from "../../domain/Errors.ts"
 import { toBaseUrl } from "../../oauth/ResourceUrl.ts"
 import { currentDefault, isRecord, PROVIDER_ID } from "../../store/ConfigMerge.ts"
 import { CredentialStore, type Snapshot } from "../../store/CredentialStore.ts"
 import { readConfig } from "../../store/OpenClawConfig.ts"
 import { windowsOf } from "../../token/TokenState.ts"
 import { withStore } from "../Environment.ts"
-import { Exit, printJson } from "../Output.ts"
+import { Exit, printJson, say } from "../Output.ts"
 
 export type StatusState = "fresh" | "expiring" | "expired-refreshable" | "needs-login" | "logged-out"
 
@@ -65,8 +66,34 @@ export const status = Command.make("status", { json }, ({ json }) =>
     if (json) yield* printJson(report)
     else yield* Console.log(renderHuman(report))
     if (!loggedIn) return yield* Effect.fail(new Exit(ExitCode.loginRequired))
-  }).pipe(withStore)
+  }).pipe(
+    // No usable source and a file we cannot read: exit 1 naming it; `--json` still gets the
+    // status object (cli-contract.md: fields always present), with the file under `problems`.
+    Effect.catchTags({
+      MalformedFile: (error) => json ? unusable(error) : Effect.fail(error),
+      FileAccessError: (error) => json ? unusable(error) : Effect.fail(error)
+    }),
+    withStore
+  )
 ).pipe(Command.withDescription("Show whether you are logged in, until when, and the state of every file"))
+
+const unusable = (error: MalformedFile | FileAccessError) =>
+  Effect.gen(function*() {
+    yield* printJson({
+      loggedIn: false,
+      state: "needs-login",
+      source: null,
+      expiresAt: null,
+      expiresInSeconds: null,
+      refreshable: null,
+      baseUrl: null,
+      defaultModel: null,
+      files: [{ path: error.path, exists: true, mode: null, ok: false, problem: error.message }],
+      problems: [error.message]
+    } satisfies Report)
+    yield* say(`qwen-auth: ${error[CliError.userMessage]}`)
+    return yield* Effect.fail(new Exit(ExitCode.error))
+  })
 
 type Report = {
   readonly loggedIn: boolean

@@ -3,7 +3,7 @@
  * Inside the refresh margin it refreshes first, through the token actor; if that refresh fails
  * transiently while the token still has ≥ 30 s left, it prints the token with a warning.
  */
-import { Clock, Console, Effect, Redacted } from "effect"
+import { Clock, Console, Effect, Redacted, Schedule } from "effect"
 import { Command, Flag } from "effect/cli"
 import { QwenAuthConfig } from "../../Config.ts"
 import * as HttpClientLayer from "../../internal/HttpClientLayer.ts"
@@ -23,6 +23,10 @@ const isOAuthError = (u: { readonly _tag: string }): u is OAuthError =>
   ["AccessDenied", "ExpiredToken", "InvalidGrant", "InvalidClient", "RateLimited", "QuotaExceeded", "ServerError",
     "NetworkError", "MalformedResponse", "UntrustedEndpoint"].includes(u._tag)
 
+/** How long `token` keeps trying when the token is (nearly) expired and the server fails transiently. */
+const RETRY_BUDGET_MS = 20_000
+const RETRY_POLL_MS = 500
+
 /** The token to print: refreshed when due; the old one (with a warning) if a transient failure leaves it ≥ 30 s. */
 const currentToken = Effect.gen(function*() {
   const settings = yield* QwenAuthConfig
@@ -38,6 +42,15 @@ const currentToken = Effect.gen(function*() {
   )
   if (now < advisoryAt) return held
   return yield* tokens.refresh(held.accessToken).pipe(
+    // Near expiry a transient failure is worth waiting out: the actor retries on its backoff and
+    // answers callers with the last error until then, so polling it costs no extra requests.
+    Effect.retry({
+      schedule: Schedule.spaced(RETRY_POLL_MS),
+      while: (error) =>
+        error._tag === "TokenUnavailable" && isOAuthError(error.reason) && isTransient(error.reason) &&
+        held.expiresAt - now < MANDATORY_WINDOW_MS
+    }),
+    Effect.timeoutOrElse({ duration: RETRY_BUDGET_MS, orElse: () => tokens.refresh(held.accessToken) }),
     Effect.catchTag("TokenUnavailable", (error) =>
       Effect.gen(function*() {
         const later = yield* Clock.currentTimeMillis

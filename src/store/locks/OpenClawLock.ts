@@ -13,10 +13,15 @@
  */
 import { Context, Deferred, Effect, FileSystem, Layer, type Scope } from "effect"
 import { basename, dirname, resolve } from "node:path"
-import * as lockfile from "proper-lockfile"
 import { LockError } from "../../domain/Errors.ts"
 import { pauseAt } from "../../internal/TestPause.ts"
 import { ensureDirectory } from "../AtomicWrite.ts"
+
+type ProperLockfile = typeof import("proper-lockfile")
+
+/** A CommonJS module imported dynamically: its exports may sit under `default` (bundlers, Node). */
+const commonJsExports = (m: ProperLockfile | { readonly default: ProperLockfile }): ProperLockfile =>
+  "lock" in m && typeof m.lock === "function" ? m : (m as { readonly default: ProperLockfile }).default
 
 /** proper-lockfile options as OpenClaw passes them. @since 0.1.0 @category models */
 export interface OpenClawLockOptions {
@@ -104,6 +109,8 @@ const make = (options: OpenClawLockOptions): Effect.Effect<OpenClawLockShape, ne
             if (release !== undefined) await release().catch(() => undefined)
           })
         )
+        // Loaded on first use: read-only commands never take this lock (start-up time).
+        const lockfile = yield* Effect.promise(() => import("proper-lockfile").then(commonJsExports))
         yield* Effect.callback<void, LockError>((resume) => {
           lockfile.lock(target, {
             retries: { ...options.retries },

@@ -1,0 +1,10 @@
+// Types for scripts/cliBundle.mjs (used by the TypeScript benchmark).
+import type { BuildOptions, Plugin } from "esbuild"
+
+export declare const requireShim: string
+export declare const common: BuildOptions
+export declare const lazySegmenter: Plugin
+export declare const undiciNamedExports: Plugin
+export declare const cliEsmOptions: (outdir: string) => BuildOptions
+export declare const cliCjsOptions: (outfile: string) => BuildOptions
+export declare const SHEBANG: string

@@ -1,0 +1,122 @@
+// esbuild options for the CLI bundle, shared by scripts/build.mjs (what ships) and the start-up
+// benchmark (which also builds a CommonJS variant to compare against, docs/benchmarks.md).
+import { readFileSync } from "node:fs"
+import { createRequire } from "node:module"
+
+const pkg = JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8"))
+
+// Bundled ESM still meets CommonJS dependencies (proper-lockfile, undici) that call require().
+export const requireShim = "import { createRequire as __qwenCreateRequire } from 'node:module';" +
+  "const require = __qwenCreateRequire(import.meta.url);"
+
+export const common = {
+  bundle: true,
+  platform: "node",
+  target: "node22",
+  minify: true,
+  legalComments: "none",
+  define: { __QWEN_AUTH_VERSION__: JSON.stringify(pkg.version) },
+  logLevel: "warning"
+}
+
+// effect/cli builds an Intl.Segmenter when its CliOutput module loads (ICU set-up, about 6 ms on
+// the benchmark machine, a third of bare Node's start-up), though only help text ever measures
+// widths. Build it on first use instead. If an effect upgrade changes that line, the build says
+// so and ships the module unchanged.
+const SEGMENTER = /const graphemeSegmenter = (\/\*#__PURE__\*\/)?new Intl\.Segmenter\((undefined, \{\s*granularity: "grapheme"\s*\})\);/
+export const lazySegmenter = {
+  name: "lazy-grapheme-segmenter",
+  setup(b) {
+    b.onLoad({ filter: /[\\/]effect[\\/]dist[\\/]cli[\\/]CliOutput\.js$/ }, (args) => {
+      const source = readFileSync(args.path, "utf8")
+      const match = SEGMENTER.exec(source)
+      if (match === null) {
+        return { contents: source, loader: "js", warnings: [{ text: "lazy-grapheme-segmenter: pattern not found; CliOutput left eager" }] }
+      }
+      const lazy = `let graphemeSegmenterInstance; const graphemeSegmenter = { segment: (text) => ` +
+        `(graphemeSegmenterInstance ??= new Intl.Segmenter(${match[2]})).segment(text) };`
+      return { contents: source.replace(SEGMENTER, lazy), loader: "js" }
+    })
+  }
+}
+
+// @effect/platform-node's Undici module is `export * from "undici"`, and undici is CommonJS: with
+// code splitting esbuild cannot see its export names and the chunk exports only `default`, so
+// `new Undici.Agent(...)` fails ("Agent is not a constructor"). Spell the names out, read from the
+// installed undici at build time.
+export const undiciNamedExports = {
+  name: "undici-named-exports",
+  setup(b) {
+    b.onLoad({ filter: /[\\/]@effect[\\/]platform-node[\\/]dist[\\/]Undici\.js$/ }, (args) => {
+      const undici = createRequire(args.path)("undici")
+      const names = Object.keys(undici).filter((k) => k !== "default" && /^[A-Za-z_$][\w$]*$/.test(k))
+      return {
+        contents: `import Undici from "undici";\nexport default Undici;\n` +
+          `export const { ${names.join(", ")} } = Undici;\n`,
+        loader: "js",
+        resolveDir: args.path.replace(/[\\/][^\\/]*$/, "")
+      }
+    })
+  }
+}
+
+// Node loads a builtin's JavaScript on import: `node:crypto` (all of internal/crypto/*),
+// `node:child_process` and `node:readline` cost ~8 ms of `status`'s start-up together, though
+// status never hashes, spawns or reads a line. They come in through modules every command loads
+// (@effect/platform-node's FileSystem, Terminal and ChildProcessSpawner; the store's temp names
+// and token hashes). So `import`s of these three resolve to a stand-in whose functions load the
+// builtin on first call (`process.getBuiltinModule`, already in Node's binary). Only their
+// functions are re-exported: a named import of anything else (`constants`, `webcrypto`) fails
+// the build, a namespace access of it warns, rather than being silently undefined.
+// `require()` calls (undici) keep the real module.
+const LAZY_BUILTINS = /^node:(crypto|child_process|readline)$/
+export const lazyBuiltins = {
+  name: "lazy-node-builtins",
+  setup(b) {
+    b.onResolve({ filter: LAZY_BUILTINS }, (args) =>
+      args.kind === "import-statement" && args.namespace !== "lazy-builtin"
+        ? { path: args.path, namespace: "lazy-builtin" }
+        : undefined)
+    b.onLoad({ filter: /.*/, namespace: "lazy-builtin" }, (args) => {
+      const real = createRequire(import.meta.url)(args.path)
+      const names = Object.keys(real).filter((k) => typeof real[k] === "function" && /^[A-Za-z_$][\w$]*$/.test(k))
+      const wrappers = names.map((k) =>
+        // `new` works for classes (KeyObject, Interface); `instanceof` against them would not.
+        `export function ${k}(...a) { const f = m()[${JSON.stringify(k)}]; ` +
+        `return new.target ? Reflect.construct(f, a, new.target) : f.apply(this, a) }`
+      )
+      return {
+        contents: `let real; const m = () => (real ??= process.getBuiltinModule(${JSON.stringify(args.path)}));\n` +
+          `export default new Proxy({}, { get: (_, k) => m()[k] });\n${wrappers.join("\n")}\n`,
+        loader: "js"
+      }
+    })
+  }
+}
+
+/**
+ * The shipped CLI: ESM with code splitting. `dist/cli.js` is a small entry; each command and what
+ * only it needs (the HTTP client, the token actor, QR codes) are chunks under `dist/cli/`, loaded
+ * on demand.
+ */
+export const cliEsmOptions = (outdir) => ({
+  ...common,
+  format: "esm",
+  splitting: true,
+  entryPoints: { cli: "src/cli/main.ts" },
+  outdir,
+  chunkNames: "cli/[name]-[hash]",
+  banner: { js: requireShim },
+  plugins: [lazySegmenter, undiciNamedExports, lazyBuiltins]
+})
+
+/** The same program as one CommonJS file (dynamic imports become lazy in-file modules). */
+export const cliCjsOptions = (outfile) => ({
+  ...common,
+  format: "cjs",
+  entryPoints: ["src/cli/main.ts"],
+  outfile,
+  plugins: [lazySegmenter, lazyBuiltins]
+})
+
+export const SHEBANG = "#!/usr/bin/env node\n"
