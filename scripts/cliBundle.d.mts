@@ -5,6 +5,7 @@ export declare const requireShim: string
 export declare const common: BuildOptions
 export declare const lazySegmenter: Plugin
 export declare const undiciNamedExports: Plugin
+export declare const lazyBuiltins: Plugin
 export declare const cliEsmOptions: (outdir: string) => BuildOptions
 export declare const cliCjsOptions: (outfile: string) => BuildOptions
 export declare const SHEBANG: string

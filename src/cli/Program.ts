@@ -6,7 +6,7 @@
 import * as NodeRuntime from "@effect/platform-node/NodeRuntime"
 import * as NodeServices from "@effect/platform-node/NodeServices"
 import { Console, Effect, Layer } from "effect"
-import { CliOutput, Command } from "effect/cli"
+import { CliConfig, CliOutput, Command, GlobalFlag } from "effect/cli"
 import * as CliError from "effect/cli/CliError"
 import { VERSION } from "../internal/version.ts"
 import type { Subcommand } from "./Commands.ts"
@@ -37,7 +37,13 @@ export const run = (subcommands: ReadonlyArray<Subcommand>, args: ReadonlyArray<
       () => Console.log(implicitHelp ?? "")
     ),
     renderFailure({ json: has("--json"), verbose: has("--verbose") }),
-    Effect.provide(Layer.mergeAll(NodeServices.layer, CliOutput.layerPresenter(presenter))),
+    Effect.provide(Layer.mergeAll(
+      NodeServices.layer,
+      CliOutput.layerPresenter(presenter),
+      // Only --help and --version: the wizard would prompt (the contract: never without a TTY),
+      // and --log-level would compete with --verbose / QWEN_AUTH_LOG_LEVEL.
+      CliConfig.layer({ builtIns: [GlobalFlag.Help, GlobalFlag.Version] })
+    )),
     Effect.provideService(CliOutput.Formatter, CliOutput.defaultFormatter({ colors: false }))
   )
 

@@ -42,7 +42,10 @@ describe("usage errors", () => {
     ["a bad flag value", ["status", "--refresh-margin", "soon"], "refresh-margin"],
     ["a negative refresh margin", ["token", "--refresh-margin", "-5"], "refresh-margin"],
     ["a flag without its value", ["status", "--qwen-home"], "--qwen-home"],
-    ["an extra argument", ["token", "now"], "now"]
+    ["an extra argument", ["token", "now"], "now"],
+    // effect/cli's interactive wizard would prompt; the contract never prompts without a TTY.
+    ["the wizard built-in", ["login", "--wizard"], "--wizard"],
+    ["the log-level built-in", ["status", "--log-level", "debug"], "--log-level"]
   ]
   for (const [what, args, mention] of cases) {
     it(`${what} exits 2 with a short message on stderr and nothing on stdout`, async () => {
@@ -63,6 +66,7 @@ describe("usage errors", () => {
     const r = await run(["token", "--help"])
     expect(r.code, explain(r)).toBe(0)
     expect(r.stdout).toContain("qwen-auth token")
+    expect(r.stdout).not.toMatch(/--wizard|--completions|--log-level/)
     expect(r.stderr).toBe("")
   })
 })

@@ -10,7 +10,8 @@ import { ExitCode, type FileAccessError, type MalformedFile } from "../../domain
 import { toBaseUrl } from "../../oauth/ResourceUrl.ts"
 import { currentDefault, isRecord, PROVIDER_ID } from "../../store/ConfigMerge.ts"
 import { CredentialStore, type Snapshot } from "../../store/CredentialStore.ts"
-import { readConfig } from "../../store/OpenClawConfig.ts"
+// The lazy reader: plain-JSON configs never load the JSON5 parser (start-up, docs/benchmarks.md).
+import { readConfigLazy } from "../../store/OpenClawConfigRead.ts"
 import { windowsOf } from "../../token/TokenState.ts"
 import { withStore } from "../Environment.ts"
 import { Exit, printJson, say } from "../Output.ts"
@@ -37,7 +38,7 @@ export const status = Command.make("status", { json }, ({ json }) =>
     const now = yield* Clock.currentTimeMillis
     const paths = pathsOf(settings)
     const problems = [...snapshot.problems]
-    const config = yield* readConfig(paths.openclawConfig).pipe(
+    const config = yield* readConfigLazy(paths.openclawConfig).pipe(
       Effect.catch((e) => Effect.sync(() => (problems.push(e.message), undefined)))
     )
     const providers = isRecord(config?.["models"]) ? config["models"]["providers"] : undefined

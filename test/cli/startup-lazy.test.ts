@@ -1,0 +1,89 @@
+/**
+ * Start-up levers that defer work `status` does not need (docs/benchmarks.md): Node builtins it
+ * never calls, and the JSON5 parser for a config that is plain JSON. Judged by what a run loads,
+ * never by time; each case also checks the output a user sees.
+ */
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs"
+import { join } from "node:path"
+import { fileURLToPath } from "node:url"
+import { afterAll, describe, expect, it } from "vitest"
+import { cliPath, makeTempDir, repoRoot, runNode, scrubbedEnv } from "../support/processes.ts"
+
+const preload = join(repoRoot, "test/fixtures/record-loads.mjs")
+// Node's own list of the builtins (and bindings) this process loaded, written at exit.
+const builtinsPreload = "data:text/javascript,process.on('exit',()=>process.getBuiltinModule('node:fs')" +
+  ".writeFileSync(process.env.QWEN_AUTH_TEST_BUILTINS,process.moduleLoadList.join('\\n')))"
+
+const root = makeTempDir("qwen-auth-startup-lazy-")
+afterAll(root.cleanup)
+
+let n = 0
+/** A home with valid Qwen Code credentials and, if given, this `openclaw.json` text. */
+const homeWith = (openclawJson?: string): string => {
+  const home = join(root.path, `home-${n++}`)
+  mkdirSync(join(home, ".qwen"), { recursive: true, mode: 0o700 })
+  writeFileSync(join(home, ".qwen/oauth_creds.json"), JSON.stringify({
+    access_token: "lazy-test-access",
+    token_type: "Bearer",
+    refresh_token: "lazy-test-refresh",
+    expiry_date: Date.now() + 6 * 3_600_000
+  }), { mode: 0o600 })
+  if (openclawJson !== undefined) {
+    mkdirSync(join(home, ".openclaw"), { recursive: true, mode: 0o700 })
+    writeFileSync(join(home, ".openclaw/openclaw.json"), openclawJson)
+  }
+  return home
+}
+
+/** Runs `status --json`; returns the result, the loaded files' text and the builtins. */
+const status = async (home: string) => {
+  const loads = join(root.path, `loads-${n}.txt`)
+  const builtins = join(root.path, `builtins-${n++}.txt`)
+  writeFileSync(loads, "")
+  const r = await runNode("--import", [preload, "--import", builtinsPreload, cliPath, "status", "--json"], {
+    env: scrubbedEnv(home, { QWEN_AUTH_TEST_LOADS: loads, QWEN_AUTH_TEST_BUILTINS: builtins })
+  })
+  const files = readFileSync(loads, "utf8").split("\n").filter((l) => l.startsWith("load file:"))
+    .map((l) => fileURLToPath(l.slice(5)))
+  return {
+    r,
+    text: files.map((f) => readFileSync(f, "utf8")).join("\n"),
+    builtins: readFileSync(builtins, "utf8").split("\n")
+  }
+}
+
+const withDefaultModel = { agents: { defaults: { model: { primary: "qwen-portal/coder-model" } } } }
+
+describe("start-up: deferred work", () => {
+  it("status loads neither node:crypto nor node:child_process nor node:readline", async () => {
+    const { r, builtins } = await status(homeWith())
+    expect(r.code, r.stderr).toBe(0)
+    expect(JSON.parse(r.stdout)).toMatchObject({ loggedIn: true, state: "fresh" })
+    expect(builtins).toContain("NativeModule fs") // the list is real
+    expect(builtins).not.toContain("NativeModule crypto")
+    expect(builtins).not.toContain("NativeModule child_process")
+    expect(builtins).not.toContain("NativeModule readline")
+  })
+
+  it("status reads a plain-JSON openclaw.json without loading the JSON5 parser", async () => {
+    const { r, text } = await status(homeWith(JSON.stringify(withDefaultModel, null, 2)))
+    expect(r.code, r.stderr).toBe(0)
+    expect(JSON.parse(r.stdout)).toMatchObject({ loggedIn: true, defaultModel: "qwen-portal/coder-model", problems: [] })
+    expect(text).toContain("qwen-auth/store/CredentialStore") // the loaded code is really listed
+    expect(text).not.toContain("JSON5:") // json5's error messages
+  })
+
+  it("status still reads JSON5 syntax and names a broken file, loading the parser for them", async () => {
+    const json5 = `// written by hand\n{ agents: { defaults: { model: { primary: 'qwen-portal/coder-model', }, }, }, }\n`
+    const ok = await status(homeWith(json5))
+    expect(ok.r.code, ok.r.stderr).toBe(0)
+    expect(JSON.parse(ok.r.stdout)).toMatchObject({ defaultModel: "qwen-portal/coder-model", problems: [] })
+    expect(ok.text).toContain("JSON5:")
+
+    const broken = await status(homeWith("{ agents: "))
+    expect(broken.r.code, broken.r.stderr).toBe(0) // the credentials are fine; the config is a problem
+    const report = JSON.parse(broken.r.stdout)
+    expect(report.defaultModel).toBeNull()
+    expect(report.problems.join("\n")).toMatch(/openclaw\.json.*not valid JSON5 \(line 1, column \d+: /)
+  })
+})
