@@ -89,7 +89,13 @@ export const resolveSettings = (overrides: Partial<Settings> = {}) =>
     const get = (o: Option.Option<string>) => Option.getOrUndefined(Option.filter(o, (s) => s.trim() !== ""))
     const home = get(read.home) ?? "/"
     const stateDir = overrides.openclawStateDir ?? get(read.stateDir) ?? `${home}/.openclaw`
-    const margin = Number(get(read.margin))
+    const marginText = get(read.margin)
+    const margin = Number(marginText)
+    if (marginText !== undefined && !(Number.isFinite(margin) && margin >= 0)) {
+      yield* Effect.logWarning(
+        `Ignoring QWEN_AUTH_REFRESH_MARGIN=${JSON.stringify(marginText)}: not a number of seconds ≥ 0; using ${DEFAULT_REFRESH_MARGIN_SECONDS}`
+      )
+    }
     const level = get(read.logLevel)?.toLowerCase()
     const settings: Settings = {
       oauthBaseUrl: trimSlash(get(read.oauthBaseUrl) ?? DEFAULT_OAUTH_BASE_URL),

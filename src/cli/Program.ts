@@ -5,7 +5,7 @@
  */
 import * as NodeRuntime from "@effect/platform-node/NodeRuntime"
 import * as NodeServices from "@effect/platform-node/NodeServices"
-import { Console, Effect, Layer } from "effect"
+import { Console, Effect, Layer, Logger } from "effect"
 import { CliConfig, CliOutput, Command, GlobalFlag } from "effect/cli"
 import * as CliError from "effect/cli/CliError"
 import { VERSION } from "../internal/version.ts"
@@ -44,7 +44,9 @@ export const run = (subcommands: ReadonlyArray<Subcommand>, args: ReadonlyArray<
       // and --log-level would compete with --verbose / QWEN_AUTH_LOG_LEVEL.
       CliConfig.layer({ builtIns: [GlobalFlag.Help, GlobalFlag.Version] })
     )),
-    Effect.provideService(CliOutput.Formatter, CliOutput.defaultFormatter({ colors: false }))
+    Effect.provideService(CliOutput.Formatter, CliOutput.defaultFormatter({ colors: false })),
+    // stdout carries results (--json, the token): every log line goes to stderr, from the start.
+    Effect.provideService(Logger.LogToStderr, true)
   )
 
   NodeRuntime.runMain(program, { disableErrorReporting: true })

@@ -37,7 +37,7 @@ describe("crash safety of `qwen-auth token`", () => {
       rng,
       secrets,
       lifetimeMs: LIFETIME_S * 1000,
-      randomKillMaxMs: 1200
+      randomKillMaxMs: 700
     })
     const stats = await emu.stats()
     report(`crash${SOAK ? " (soak)" : ""}`, {

@@ -12,7 +12,10 @@ import * as OpenClawProfiles from "../../../src/store/OpenClawProfiles.ts"
 import * as QwenCodeFile from "../../../src/store/QwenCodeFile.ts"
 import * as StateFile from "../../../src/store/StateFile.ts"
 import { type EmulatorControl, login } from "../../support/emulator.ts"
-import { cliPath, makeTempDir, nodeBin, repoRoot, scrubbedEnv } from "../../support/processes.ts"
+import { cliPath as builtCli, makeTempDir, nodeBin, repoRoot, scrubbedEnv } from "../../support/processes.ts"
+
+/** The CLI bundle; `QWEN_AUTH_TEST_CLI` may point at a private copy (a tree where others rebuild). */
+const cliPath = process.env.QWEN_AUTH_TEST_CLI ?? builtCli
 
 export interface Home {
   readonly path: string
@@ -52,7 +55,7 @@ export const envFor = (home: Home, emu: { readonly url: string }, extra: Record<
 
 /** A fresh login at the emulator, written to `oauth_creds.json` as Qwen Code writes it. */
 export const seedLogin = async (home: Home, emu: EmulatorControl, secrets?: Secrets) => {
-  const t = await login(emu)
+  const t = await loginDespiteFaults(emu)
   secrets?.add(t.access_token, t.refresh_token)
   const text = JSON.stringify({
     access_token: t.access_token,
@@ -64,6 +67,20 @@ export const seedLogin = async (home: Home, emu: EmulatorControl, secrets?: Secr
   writeFileSync(home.creds, text, { mode: 0o600 })
   chmodSync(home.creds, 0o600)
   return t
+}
+
+/** A device login, started again when an injected fault gets in the way (faulty emulators). */
+export const loginDespiteFaults = async (emu: EmulatorControl, tries = 30): ReturnType<typeof login> => {
+  for (let i = 1;; i++) {
+    try {
+      // An `html` fault answers 200 with a page: no tokens in it, so try again.
+      const t = await login(emu)
+      if (typeof t?.access_token === "string" && typeof t.refresh_token === "string") return t
+      if (i >= tries) throw new Error("no tokens in the login answer")
+    } catch (e) {
+      if (i >= tries) throw e
+    }
+  }
 }
 
 const decodeOk = (effect: Effect.Effect<unknown, { readonly message: string }>): string | undefined => {
