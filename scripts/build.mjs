@@ -15,8 +15,9 @@ await Promise.all([
   // The CLI: a small entry (dist/cli.js) and chunks under dist/cli/ that each command loads.
   build(cliEsmOptions("dist")),
   // The plugin is two bundles: the entry, free of Effect/undici (importable on any Node, cheap to
-  // load), and the runtime it imports on first use. Not esbuild's code splitting: it drops the
-  // CommonJS re-exports of the dynamically imported undici wrapper (`Agent` went missing).
+  // load), and the runtime it imports on first use. Two plain bundles rather than code
+  // splitting keep the entry one small file (the CLI's undici-named-exports plugin would also make
+  // splitting work here, should the plugin ever need more chunks).
   build({
     ...common,
     entryPoints: ["src/plugin/openclaw.ts"],

@@ -268,3 +268,21 @@ export const sweepStaleTempFiles = (
       }).pipe(Effect.ignore)
     }
   }).pipe(Effect.ignore)
+
+/**
+ * Reads a credential file (symlinks refused) and decodes it; `None` when it does not exist. The
+ * result keeps what was read, so a later write can tell whether the file changed.
+ *
+ * @since 0.1.0
+ * @category reading
+ */
+export const readCredentialFile = <A extends object>(
+  path: string,
+  decode: (path: string, text: string) => Effect.Effect<A, MalformedFile>
+): Effect.Effect<Option.Option<A & { readonly file: FileRead }>, MalformedFile | FileAccessError, FileSystem.FileSystem> =>
+  Effect.gen(function*() {
+    const file = yield* readFileIfExists(path, { credential: true })
+    if (Option.isNone(file)) return Option.none()
+    const decoded = yield* decode(path, file.value.text)
+    return Option.some({ ...decoded, file: file.value })
+  })

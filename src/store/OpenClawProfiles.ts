@@ -7,7 +7,7 @@
 import { Effect, type FileSystem, Option, Redacted, Schema } from "effect"
 import { Credentials } from "../domain/Credentials.ts"
 import { type FileAccessError, MalformedFile } from "../domain/Errors.ts"
-import { type FileRead, readFileIfExists, writeFileAtomic } from "./AtomicWrite.ts"
+import { type FileRead, readCredentialFile, writeFileAtomic } from "./AtomicWrite.ts"
 import { decodeField, type JsonObject, parseJsonObject, stringifyJson } from "./JsonFile.ts"
 
 /** Our profile id. @since 0.1.0 @category constants */
@@ -128,12 +128,7 @@ export const encode = (credentials: Credentials | undefined, raw: JsonObject | u
 export const read = (
   path: string
 ): Effect.Effect<Option.Option<AuthProfilesFile>, MalformedFile | FileAccessError, FileSystem.FileSystem> =>
-  Effect.gen(function*() {
-    const file = yield* readFileIfExists(path, { credential: true })
-    if (Option.isNone(file)) return Option.none()
-    const decoded = yield* decode(path, file.value.text)
-    return Option.some({ ...decoded, file: file.value })
-  })
+  readCredentialFile(path, decode)
 
 /**
  * Writes the store atomically (0600) with our profile set or removed. `raw` must come from a

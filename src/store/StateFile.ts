@@ -10,7 +10,7 @@ import { Effect, type FileSystem, Option, Schema } from "effect"
 import { type Credentials, tokenHash } from "../domain/Credentials.ts"
 import { type FileAccessError, type LockError, MalformedFile } from "../domain/Errors.ts"
 import { pathsOf, QwenAuthConfig } from "../Config.ts"
-import { ensureDirectory, type FileRead, readFileIfExists, writeFileAtomic } from "./AtomicWrite.ts"
+import { ensureDirectory, type FileRead, readCredentialFile, writeFileAtomic } from "./AtomicWrite.ts"
 import { decodeField, type JsonObject, parseJsonObject, stringifyJson } from "./JsonFile.ts"
 import * as QwenCodeLock from "./locks/QwenCodeLock.ts"
 
@@ -88,12 +88,7 @@ export const encode = (state: State, raw: JsonObject = {}): string => {
 export const readAt = (
   path: string
 ): Effect.Effect<Option.Option<StateFile>, MalformedFile | FileAccessError, FileSystem.FileSystem> =>
-  Effect.gen(function*() {
-    const file = yield* readFileIfExists(path, { credential: true })
-    if (Option.isNone(file)) return Option.none()
-    const decoded = yield* decode(path, file.value.text)
-    return Option.some({ ...decoded, file: file.value })
-  })
+  readCredentialFile(path, decode)
 
 /** Writes the file at `path` (0600). Call only while holding Qwen Code's lock. @since 0.1.0 @category io */
 export const writeAt = (

@@ -9,6 +9,7 @@ import { mkdirSync, readFileSync, statSync, writeFileSync } from "node:fs"
 import { join } from "node:path"
 import { type EmulatorProcess, startEmulatorProcess } from "../support/emulator.ts"
 import { cliPath, makeTempDir, nodeBin, repoRoot, type RunResult, runCli, scrubbedEnv } from "../support/processes.ts"
+import { qwenProvider } from "../support/filesMd.ts"
 
 const HINT = "Default model available: qwen-portal/coder-model (use --set-default to apply)"
 const LONG = 120_000
@@ -68,31 +69,7 @@ const mode = (path: string) => (statSync(path).mode & 0o777).toString(8)
 const explain = (r: RunResult) => `exit ${r.code}\nstdout:\n${r.stdout}\nstderr:\n${r.stderr}`
 
 /** The provider entry files.md specifies, for an emulator at `url`. */
-const provider = (url: string) => ({
-  baseUrl: `${url}/v1`,
-  apiKey: "qwen-oauth",
-  api: "openai-completions",
-  models: [
-    {
-      id: "coder-model",
-      name: "Qwen Coder",
-      reasoning: false,
-      input: ["text"],
-      cost: { input: 0, output: 0, cacheRead: 0, cacheWrite: 0 },
-      contextWindow: 128000,
-      maxTokens: 8192
-    },
-    {
-      id: "vision-model",
-      name: "Qwen Vision",
-      reasoning: false,
-      input: ["text", "image"],
-      cost: { input: 0, output: 0, cacheRead: 0, cacheWrite: 0 },
-      contextWindow: 128000,
-      maxTokens: 8192
-    }
-  ]
-})
+const provider = (url: string) => qwenProvider(`${url}/v1`)
 
 /** The URL and code come first on stderr (RFC 8628 §3.3.1), before any other line. */
 const expectDeviceFirst = (r: RunResult, url: string) => {

@@ -2,6 +2,7 @@
  * The built OpenClaw entry, loaded as OpenClaw loads it (import the file, call `register` with a
  * recording api), driven against the emulator process with a temp Qwen home.
  */
+import { QWEN_MODELS } from "../support/filesMd.ts"
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs"
 import { join } from "node:path"
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from "vitest"
@@ -378,26 +379,7 @@ describe("refreshOAuth", () => {
 })
 
 describe("catalog.run", () => {
-  const models = [
-    {
-      id: "coder-model",
-      name: "Qwen Coder",
-      reasoning: false,
-      input: ["text"],
-      cost: { input: 0, output: 0, cacheRead: 0, cacheWrite: 0 },
-      contextWindow: 128000,
-      maxTokens: 8192
-    },
-    {
-      id: "vision-model",
-      name: "Qwen Vision",
-      reasoning: false,
-      input: ["text", "image"],
-      cost: { input: 0, output: 0, cacheRead: 0, cacheWrite: 0 },
-      contextWindow: 128000,
-      maxTokens: 8192
-    }
-  ]
+  const models = QWEN_MODELS
   const ctx = (config: unknown, envKey?: string) => ({
     config,
     agentDir: root.agentDir,

@@ -1,3 +1,4 @@
+import { QWEN_MODELS } from "../support/filesMd.ts"
 import { assert, describe, it } from "@effect/vitest"
 import { Result } from "effect"
 import {
@@ -22,26 +23,7 @@ const documented = {
         baseUrl: OURS,
         apiKey: "qwen-oauth",
         api: "openai-completions",
-        models: [
-          {
-            id: "coder-model",
-            name: "Qwen Coder",
-            reasoning: false,
-            input: ["text"],
-            cost: { input: 0, output: 0, cacheRead: 0, cacheWrite: 0 },
-            contextWindow: 128000,
-            maxTokens: 8192
-          },
-          {
-            id: "vision-model",
-            name: "Qwen Vision",
-            reasoning: false,
-            input: ["text", "image"],
-            cost: { input: 0, output: 0, cacheRead: 0, cacheWrite: 0 },
-            contextWindow: 128000,
-            maxTokens: 8192
-          }
-        ]
+        models: QWEN_MODELS
       }
     }
   },

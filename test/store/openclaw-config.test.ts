@@ -1,3 +1,4 @@
+import { qwenProvider } from "../support/filesMd.ts"
 import * as NodeServices from "@effect/platform-node/NodeServices"
 import { assert, layer } from "@effect/vitest"
 import { Effect, FileSystem } from "effect"
@@ -14,31 +15,7 @@ import {
 
 const OURS = "https://portal.qwen.ai/v1"
 
-const provider = (baseUrl: string) => ({
-  baseUrl,
-  apiKey: "qwen-oauth",
-  api: "openai-completions",
-  models: [
-    {
-      id: "coder-model",
-      name: "Qwen Coder",
-      reasoning: false,
-      input: ["text"],
-      cost: { input: 0, output: 0, cacheRead: 0, cacheWrite: 0 },
-      contextWindow: 128000,
-      maxTokens: 8192
-    },
-    {
-      id: "vision-model",
-      name: "Qwen Vision",
-      reasoning: false,
-      input: ["text", "image"],
-      cost: { input: 0, output: 0, cacheRead: 0, cacheWrite: 0 },
-      contextWindow: 128000,
-      maxTokens: 8192
-    }
-  ]
-})
+const provider = qwenProvider
 
 /** files.md's "what a login adds" with --set-default, in its order, as our writer renders it. */
 const documentedText = `${
