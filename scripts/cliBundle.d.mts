@@ -9,3 +9,4 @@ export declare const lazyBuiltins: Plugin
 export declare const cliEsmOptions: (outdir: string) => BuildOptions
 export declare const cliCjsOptions: (outfile: string) => BuildOptions
 export declare const SHEBANG: string
+export declare const fsWithoutFacade: Plugin

@@ -60,6 +60,37 @@ export const undiciNamedExports = {
   }
 }
 
+// `import * as NFS from "node:fs"` builds an ES module facade of the builtin, which reads every
+// export, including the lazy getters `ReadStream`/`WriteStream`/`promises`: that loads Node's
+// whole streams implementation (~4 ms of `status`), which status never uses. Resolve such imports
+// to a module over `process.getBuiltinModule("node:fs")` instead: plain functions and constants
+// as they are, the getters forwarded on first use.
+export const fsWithoutFacade = {
+  name: "fs-without-esm-facade",
+  setup(b) {
+    b.onResolve({ filter: /^(node:)?fs$/ }, (args) =>
+      args.kind === "import-statement" && args.namespace !== "fs-without-facade"
+        ? { path: "node:fs", namespace: "fs-without-facade" }
+        : undefined)
+    b.onLoad({ filter: /.*/, namespace: "fs-without-facade" }, () => {
+      const real = createRequire(import.meta.url)("node:fs")
+      const names = Object.keys(real).filter((k) => /^[A-Za-z_$][\w$]*$/.test(k))
+      const isGetter = (k) => Object.getOwnPropertyDescriptor(real, k)?.get !== undefined
+      const plain = names.filter((k) => !isGetter(k))
+      const lazy = names.filter(isGetter).map((k) =>
+        typeof real[k] === "function"
+          ? `export function ${k}(...a) { const f = fs.${k}; return new.target ? Reflect.construct(f, a, new.target) : f.apply(this, a) }`
+          : `export const ${k} = new Proxy({}, { get: (_, p) => fs.${k}[p] })`
+      )
+      return {
+        contents: `const fs = process.getBuiltinModule("node:fs");\nexport default fs;\n` +
+          `export const { ${plain.join(", ")} } = fs;\n${lazy.join("\n")}\n`,
+        loader: "js"
+      }
+    })
+  }
+}
+
 // Node loads a builtin's JavaScript on import: `node:crypto` (all of internal/crypto/*),
 // `node:child_process` and `node:readline` cost ~8 ms of `status`'s start-up together, though
 // status never hashes, spawns or reads a line. They come in through modules every command loads
@@ -107,7 +138,7 @@ export const cliEsmOptions = (outdir) => ({
   outdir,
   chunkNames: "cli/[name]-[hash]",
   banner: { js: requireShim },
-  plugins: [lazySegmenter, undiciNamedExports, lazyBuiltins]
+  plugins: [lazySegmenter, undiciNamedExports, lazyBuiltins, fsWithoutFacade]
 })
 
 /** The same program as one CommonJS file (dynamic imports become lazy in-file modules). */
@@ -116,7 +147,7 @@ export const cliCjsOptions = (outfile) => ({
   format: "cjs",
   entryPoints: ["src/cli/main.ts"],
   outfile,
-  plugins: [lazySegmenter, lazyBuiltins]
+  plugins: [lazySegmenter, lazyBuiltins, fsWithoutFacade]
 })
 
 export const SHEBANG = "#!/usr/bin/env node\n"

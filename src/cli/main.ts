@@ -6,6 +6,7 @@
 import * as NodeModule from "node:module"
 import { VERSION } from "../internal/version.ts"
 import { loadSubcommands, subcommandsFor } from "./Commands.ts"
+import { parseStatusArgs } from "./StatusArgs.ts"
 
 // Node keeps compiled code of the chunks loaded below in its own folder (NODE_COMPILE_CACHE, or
 // node-compile-cache under the OS temp dir). It never throws: an unwritable folder, or
@@ -13,17 +14,23 @@ import { loadSubcommands, subcommandsFor } from "./Commands.ts"
 NodeModule.enableCompileCache?.()
 
 const args = process.argv.slice(2)
+const statusArgs = parseStatusArgs(args)
+
+const cannotLoad = (error: unknown) => {
+  // Only a damaged install gets here (a missing chunk).
+  process.stderr.write(`qwen-auth: cannot load the CLI: ${error instanceof Error ? error.message : String(error)}\n`)
+  process.exitCode = 1
+}
 
 // Scripts probe the install with `--version`; it needs nothing loaded. Same text as effect/cli's.
 if (args.length === 1 && (args[0] === "--version" || args[0] === "-v")) {
   process.stdout.write(`qwen-auth v${VERSION}\n`)
+} else if (statusArgs !== undefined) {
+  // A plain `status` needs no command parser: effect/cli is the largest part of its start-up.
+  import("./StatusFast.ts").then((fast) => fast.run(statusArgs), cannotLoad)
 } else {
   Promise.all([import("./Program.ts"), loadSubcommands(subcommandsFor(args))]).then(
     ([program, subcommands]) => program.run(subcommands, args),
-    (error: unknown) => {
-      // Only a damaged install gets here (a missing chunk).
-      process.stderr.write(`qwen-auth: cannot load the CLI: ${error instanceof Error ? error.message : String(error)}\n`)
-      process.exitCode = 1
-    }
+    cannotLoad
   )
 }

@@ -55,6 +55,15 @@ describe("start-up", () => {
     expect(text).not.toContain("llhttp") // undici
     expect(text).not.toContain("qwen-auth/token/TokenManager")
     expect(text).not.toContain("uqr") // the login command's QR codes
+    // A plain status skips effect/cli's command runner (StatusFast.ts).
+    expect(text).not.toContain("~effect/cli/Command")
+  })
+
+  it("still runs status through effect/cli when the arguments need it (help)", async () => {
+    const { r, files } = await traced(["status", "--help"])
+    expect(r.code, r.stderr).toBe(0)
+    expect(r.stdout).toContain("qwen-auth status")
+    expect(loadedText(files)).toContain("~effect/cli/Command")
   })
 
   it("builds effect/cli's grapheme segmenter only when text is measured (help), not for status", async () => {

@@ -1,142 +1,14 @@
 /**
- * `qwen-auth status [--json]`: read-only (never writes, refreshes or logs in). Exit 0 when some
- * source holds usable credentials, 4 when a login is needed (cli-contract.md "Output").
+ * `qwen-auth status [--json]` as an effect/cli command (see `StatusReport.ts` for what it does).
  */
-import { Clock, Console, Effect } from "effect"
 import { Command, Flag } from "effect/cli"
-import { pathsOf, QwenAuthConfig } from "../../Config.ts"
-import * as CliError from "effect/cli/CliError"
-import { ExitCode, type FileAccessError, type MalformedFile } from "../../domain/Errors.ts"
-import { toBaseUrl } from "../../oauth/ResourceUrl.ts"
-import { currentDefault, isRecord, PROVIDER_ID } from "../../store/ConfigMerge.ts"
-import { CredentialStore, type Snapshot } from "../../store/CredentialStore.ts"
-// The lazy reader: plain-JSON configs never load the JSON5 parser (start-up, docs/benchmarks.md).
-import { readConfigLazy } from "../../store/OpenClawConfigRead.ts"
-import { windowsOf } from "../../token/TokenState.ts"
 import { withStore } from "../Environment.ts"
-import { Exit, printJson, say } from "../Output.ts"
+import { reportStatus } from "./StatusReport.ts"
 
-export type StatusState = "fresh" | "expiring" | "expired-refreshable" | "needs-login" | "logged-out"
-
-/** The state of a snapshot at `nowMs`, with the margin rule of protocol.md §4. */
-export const stateOf = (snapshot: Snapshot, nowMs: number, marginSeconds: number): StatusState => {
-  const c = snapshot.credentials
-  if (c === undefined) return snapshot.absentReason === "refused" ? "needs-login" : "logged-out"
-  const lifetimeMs = snapshot.issuedLifetimeSeconds === undefined ? undefined : snapshot.issuedLifetimeSeconds * 1000
-  if (nowMs < windowsOf(c.expiresAt, marginSeconds * 1000, lifetimeMs).advisoryAt) return "fresh"
-  if (nowMs < c.expiresAt) return "expiring"
-  return c.refreshToken !== undefined ? "expired-refreshable" : "needs-login"
-}
+export { stateOf, type StatusState } from "./StatusReport.ts"
 
 const json = Flag.Boolean("json").pipe(Flag.withDescription("Print one JSON object"), Flag.withDefault(false))
 
-export const status = Command.make("status", { json }, ({ json }) =>
-  Effect.gen(function*() {
-    const settings = yield* QwenAuthConfig
-    const store = yield* CredentialStore
-    const snapshot = yield* store.load
-    const now = yield* Clock.currentTimeMillis
-    const paths = pathsOf(settings)
-    const problems = [...snapshot.problems]
-    const config = yield* readConfigLazy(paths.openclawConfig).pipe(
-      Effect.catch((e) => Effect.sync(() => (problems.push(e.message), undefined)))
-    )
-    const providers = isRecord(config?.["models"]) ? config["models"]["providers"] : undefined
-    const provider = isRecord(providers) ? providers[PROVIDER_ID] : undefined
-    const explicitBaseUrl = isRecord(provider) && typeof provider["baseUrl"] === "string" ? provider["baseUrl"] : undefined
-    const state = stateOf(snapshot, now, settings.refreshMarginSeconds)
-    const c = snapshot.credentials
-    const loggedIn = state === "fresh" || state === "expiring" || state === "expired-refreshable"
-    // Only Qwen Code's file (no OpenClaw store yet) is a normal state, not a disagreement.
-    const bothExist = [paths.qwenCreds, paths.authProfiles].every((p) => snapshot.files.some((f) => f.path === p && f.exists))
-    if (snapshot.stale && c !== undefined && bothExist) {
-      problems.push("The credential files disagree; the next login, token or refresh brings them in line.")
-    }
-    const report = {
-      loggedIn,
-      state,
-      source: snapshot.source ?? null,
-      expiresAt: c ? new Date(c.expiresAt).toISOString() : null,
-      expiresInSeconds: c ? Math.floor((c.expiresAt - now) / 1000) : null,
-      refreshable: c ? c.refreshToken !== undefined : null,
-      baseUrl: c ? (explicitBaseUrl ?? toBaseUrl(c.resourceUrl)) : (explicitBaseUrl ?? null),
-      defaultModel: (config && currentDefault(config)) ?? null,
-      files: snapshot.files,
-      problems
-    }
-    if (json) yield* printJson(report)
-    else yield* Console.log(renderHuman(report))
-    if (!loggedIn) return yield* Effect.fail(new Exit(ExitCode.loginRequired))
-  }).pipe(
-    // No usable source and a file we cannot read: exit 1 naming it; `--json` still gets the
-    // status object (cli-contract.md: fields always present), with the file under `problems`.
-    Effect.catchTags({
-      MalformedFile: (error) => json ? unusable(error) : Effect.fail(error),
-      FileAccessError: (error) => json ? unusable(error) : Effect.fail(error)
-    }),
-    withStore
-  )
-).pipe(Command.withDescription("Show whether you are logged in, until when, and the state of every file"))
-
-const unusable = (error: MalformedFile | FileAccessError) =>
-  Effect.gen(function*() {
-    yield* printJson({
-      loggedIn: false,
-      state: "needs-login",
-      source: null,
-      expiresAt: null,
-      expiresInSeconds: null,
-      refreshable: null,
-      baseUrl: null,
-      defaultModel: null,
-      files: [{ path: error.path, exists: true, mode: null, ok: false, problem: error.message }],
-      problems: [error.message]
-    } satisfies Report)
-    yield* say(`qwen-auth: ${error[CliError.userMessage]}`)
-    return yield* Effect.fail(new Exit(ExitCode.error))
-  })
-
-type Report = {
-  readonly loggedIn: boolean
-  readonly state: StatusState
-  readonly source: string | null
-  readonly expiresAt: string | null
-  readonly expiresInSeconds: number | null
-  readonly refreshable: boolean | null
-  readonly baseUrl: string | null
-  readonly defaultModel: string | null
-  readonly files: Snapshot["files"]
-  readonly problems: ReadonlyArray<string>
-}
-
-const duration = (seconds: number): string => {
-  const s = Math.abs(seconds)
-  const h = Math.floor(s / 3600)
-  const m = Math.floor((s % 3600) / 60)
-  return h > 0 ? `${h} h ${m} min` : m > 0 ? `${m} min` : `${s} s`
-}
-
-const stateLine: Record<StatusState, string> = {
-  "fresh": "Logged in to Qwen",
-  "expiring": "Logged in to Qwen (the token is due for refresh)",
-  "expired-refreshable": "Logged in to Qwen (the token expired; the next use refreshes it)",
-  "needs-login": "Not logged in: the login can no longer be refreshed. Run `qwen-auth login`.",
-  "logged-out": "Not logged in. Run `qwen-auth login`."
-}
-
-const renderHuman = (r: Report): string => {
-  const lines = [stateLine[r.state]]
-  if (r.source) lines.push(`  source:        ${r.source === "openclaw" ? "OpenClaw profile qwen-portal:default" : "Qwen Code (oauth_creds.json)"}`)
-  if (r.expiresAt && r.expiresInSeconds !== null) {
-    lines.push(`  expires:       ${r.expiresAt} (${r.expiresInSeconds >= 0 ? "in " : ""}${duration(r.expiresInSeconds)}${r.expiresInSeconds < 0 ? " ago" : ""})`)
-  }
-  if (r.refreshable === false) lines.push("  refreshable:   no (the server issued no refresh token)")
-  if (r.baseUrl) lines.push(`  API base URL:  ${r.baseUrl}`)
-  if (r.defaultModel) lines.push(`  default model: ${r.defaultModel}`)
-  lines.push("  files:")
-  for (const f of r.files) {
-    lines.push(`    ${f.exists ? (f.ok ? "ok     " : "PROBLEM") : "missing"} ${f.mode ?? "   "} ${f.path}${f.problem ? ` (${f.problem})` : ""}`)
-  }
-  for (const p of r.problems) lines.push(`  problem: ${p}`)
-  return lines.join("\n")
-}
+export const status = Command.make("status", { json }, ({ json }) => reportStatus(json).pipe(withStore)).pipe(
+  Command.withDescription("Show whether you are logged in, until when, and the state of every file")
+)
