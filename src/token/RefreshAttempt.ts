@@ -11,6 +11,7 @@ import { Clock, Effect, Redacted } from "effect"
 import type { HttpClient } from "effect/http"
 import type { Settings } from "../Config.ts"
 import type { Credentials } from "../domain/Credentials.ts"
+import type { LockError } from "../domain/Errors.ts"
 import type { InvalidGrant, OAuthError } from "../oauth/OAuthError.ts"
 import { pauseAt } from "../internal/TestPause.ts"
 import * as TokenEndpoint from "../oauth/TokenEndpoint.ts"
@@ -82,6 +83,33 @@ const keep = <A>(result: A): UpdateDecision<A> => ({ next: undefined, result })
  * or a peer may have written meanwhile.
  */
 export const attempt = (
+  store: CredentialStore["Service"],
+  settings: Settings,
+  input: AttemptInput
+): Effect.Effect<Outcome, OAuthError | StoreError, HttpClient.HttpClient> =>
+  lockedAttempt(store, settings, input).pipe(
+    Effect.catchIf((e): e is LockError => e._tag === "LockError" && e.reason === "timeout", (e) => adoptUnlocked(store, input, e))
+  )
+
+/**
+ * Many processes refreshing at once can keep one waiting for the locks past their timeout, while
+ * a peer has long written a new token. Files are replaced atomically, so a token read without the
+ * lock is as good as one read under it: if it is new to us and still valid, take it; otherwise
+ * the lock timeout stands.
+ */
+const adoptUnlocked = (store: CredentialStore["Service"], input: AttemptInput, timeout: LockError) =>
+  Effect.gen(function*() {
+    const snapshot = yield* store.load
+    const stored = snapshot.credentials
+    const now = yield* Clock.currentTimeMillis
+    const seen = [input.known?.accessToken, input.failedToken].filter((t) => t !== undefined)
+    if (stored === undefined || now >= stored.expiresAt || seen.some((t) => same(t, stored.accessToken))) {
+      return yield* Effect.fail(timeout)
+    }
+    return { _tag: "Adopted", credentials: stored, lifetimeMs: lifetimeOf(snapshot) } satisfies Outcome
+  })
+
+const lockedAttempt = (
   store: CredentialStore["Service"],
   settings: Settings,
   input: AttemptInput

@@ -203,6 +203,26 @@ describe("TokenManager peers", () => {
       assert.strictEqual(h.posts().length, 0)
     }))
 
+  it.effect("a lock timeout while a peer already wrote a new token: takes it, read without the lock", () =>
+    Effect.gen(function*() {
+      const h = yield* harness({ store: freshAtZero, handler: () => tokens("A2", "R2") })
+      yield* h.store.peerWrite(creds("P1", "PR1", LIFETIME_MS), LIFETIME_S)
+      h.store.lockTimeouts = 1
+      const token = yield* h.tm.refresh(Redacted.make("A1"))
+      assert.strictEqual(value(token), "P1")
+      assert.strictEqual(h.posts().length, 0)
+    }))
+
+  it.effect("a lock timeout with nothing new stored stays a (transient) failure", () =>
+    Effect.gen(function*() {
+      const h = yield* harness({ store: freshAtZero, handler: () => tokens("A2", "R2") })
+      h.store.lockTimeouts = 1
+      const error = yield* Effect.flip(h.tm.refresh(Redacted.make("A1")))
+      assert.strictEqual(error._tag, "TokenUnavailable")
+      assert.strictEqual(error._tag === "TokenUnavailable" ? error.reason._tag : "", "LockError")
+      assert.strictEqual(h.posts().length, 0)
+    }))
+
   it.effect("concurrent refresh(ifCurrent) calls for the same rejected token cause one POST", () =>
     Effect.gen(function*() {
       const h = yield* harness({ store: freshAtZero, handler: () => tokens("A2", "R2") })

@@ -3,12 +3,13 @@
  * Inside the refresh margin it refreshes first, through the token actor; if that refresh fails
  * transiently while the token still has ≥ 30 s left, it prints the token with a warning.
  */
-import { Clock, Console, Effect, Redacted, Schedule } from "effect"
+import { Clock, Console, Duration, Effect, Redacted, Schedule } from "effect"
 import { Command, Flag } from "effect/cli"
 import { QwenAuthConfig } from "../../Config.ts"
 import * as HttpClientLayer from "../../internal/HttpClientLayer.ts"
 import { isTransient, type OAuthError } from "../../oauth/OAuthError.ts"
 import { CredentialStore } from "../../store/CredentialStore.ts"
+import type { RefreshFailure } from "../../token/TokenErrors.ts"
 import { TokenManager } from "../../token/TokenManager.ts"
 import { type AccessToken, MANDATORY_WINDOW_MS, windowsOf } from "../../token/TokenState.ts"
 import { withStore } from "../Environment.ts"
@@ -19,13 +20,20 @@ const json = Flag.Boolean("json").pipe(
   Flag.withDefault(false)
 )
 
-const isOAuthError = (u: { readonly _tag: string }): u is OAuthError =>
+const isOAuthError = (u: RefreshFailure): u is OAuthError & RefreshFailure =>
   ["AccessDenied", "ExpiredToken", "InvalidGrant", "InvalidClient", "RateLimited", "QuotaExceeded", "ServerError",
     "NetworkError", "MalformedResponse", "UntrustedEndpoint"].includes(u._tag)
 
 /** How long `token` keeps trying when the token is (nearly) expired and the server fails transiently. */
 const RETRY_BUDGET_MS = 20_000
 const RETRY_POLL_MS = 500
+
+/**
+ * Failures that say "not now" rather than "never": the server or network, or a lock another
+ * process held too long (many processes refreshing at once can starve one of them).
+ */
+const isTransientFailure = (reason: RefreshFailure): boolean =>
+  (isOAuthError(reason) && isTransient(reason)) || (reason._tag === "LockError" && reason.reason === "timeout")
 
 /** The token to print: refreshed when due; the old one (with a warning) if a transient failure leaves it ≥ 30 s. */
 const currentToken = Effect.gen(function*() {
@@ -45,17 +53,16 @@ const currentToken = Effect.gen(function*() {
     // Near expiry a transient failure is worth waiting out: the actor retries on its backoff and
     // answers callers with the last error until then, so polling it costs no extra requests.
     Effect.retry({
-      schedule: Schedule.spaced(RETRY_POLL_MS),
+      schedule: Schedule.spaced(RETRY_POLL_MS).pipe(Schedule.upTo({ duration: Duration.millis(RETRY_BUDGET_MS) })),
       while: (error) =>
-        error._tag === "TokenUnavailable" && isOAuthError(error.reason) && isTransient(error.reason) &&
+        error._tag === "TokenUnavailable" && isTransientFailure(error.reason) &&
         held.expiresAt - now < MANDATORY_WINDOW_MS
     }),
-    Effect.timeoutOrElse({ duration: RETRY_BUDGET_MS, orElse: () => tokens.refresh(held.accessToken) }),
     Effect.catchTag("TokenUnavailable", (error) =>
       Effect.gen(function*() {
         const later = yield* Clock.currentTimeMillis
         const reason = error.reason
-        if (isOAuthError(reason) && isTransient(reason) && held.expiresAt - later >= MANDATORY_WINDOW_MS) {
+        if (isTransientFailure(reason) && held.expiresAt - later >= MANDATORY_WINDOW_MS) {
           yield* say(`qwen-auth: warning: refresh failed (${reason.message}); printing the current token, valid until ${new Date(held.expiresAt).toISOString()}`)
           return held
         }

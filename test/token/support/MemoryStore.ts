@@ -6,6 +6,7 @@
  */
 import { Clock, Effect, Layer, Redacted, Semaphore } from "effect"
 import { Credentials, tokenHash } from "../../../src/domain/Credentials.ts"
+import { LockError } from "../../../src/domain/Errors.ts"
 import { CredentialStore, type Snapshot } from "../../../src/store/CredentialStore.ts"
 
 export interface StoreEvent {
@@ -28,6 +29,8 @@ export interface MemoryStore {
   readonly peerWrite: (credentials: Credentials, issuedLifetimeSeconds?: number) => Effect.Effect<void>
   /** Runs before each write under the lock (e.g. wait on a Deferred); default: nothing. */
   writeHook: Effect.Effect<void>
+  /** The next this many `update`s fail as if the lock could not be taken in time. */
+  lockTimeouts: number
 }
 
 export interface MemoryStoreInit {
@@ -106,6 +109,10 @@ export const makeMemoryStore = (init: MemoryStoreInit = {}): Effect.Effect<Memor
       update: (f) =>
         withLock(Effect.gen(function*() {
           counts.update++
+          if (self.lockTimeouts > 0) {
+            self.lockTimeouts--
+            return yield* new LockError({ path: "memory.lock", reason: "timeout", detail: "held by a peer" })
+          }
           const decision = yield* f(snapshot())
           if (decision.next !== undefined) yield* write(decision.next, decision.issuedLifetimeSeconds)
           if (decision.refused !== undefined) {
@@ -153,7 +160,8 @@ export const makeMemoryStore = (init: MemoryStoreInit = {}): Effect.Effect<Memor
           version++
           yield* log("peer-write", credentials)
         }),
-      writeHook: Effect.void
+      writeHook: Effect.void,
+      lockTimeouts: 0
     }
     return self
   })
