@@ -58,6 +58,23 @@ export const DEFAULT_API_BASE_URL = "https://portal.qwen.ai/v1"
 /** @since 0.1.0 @category constants */
 export const DEFAULT_REFRESH_MARGIN_SECONDS = 300
 
+/**
+ * Layer-only settings (no flag or environment variable): request timeouts, backoff bounds,
+ * jitter, the file-check interval and extra `resource_url` hosts.
+ *
+ * @since 0.1.0
+ * @category constants
+ */
+export const DEFAULT_TUNING = {
+  requestTimeoutMs: 30_000,
+  refreshTimeoutMs: 10_000,
+  backoffBaseMs: 1_000,
+  backoffCapMs: 60_000,
+  jitter: 0.2,
+  fileCheckIntervalMs: 3_000,
+  allowedResourceHosts: []
+} as const satisfies Partial<Settings>
+
 const LOG_LEVELS: ReadonlyArray<LogLevelName> = ["error", "warn", "info", "debug"]
 
 const trimSlash = (s: string) => s.replace(/\/+$/, "")
@@ -109,13 +126,7 @@ export const resolveSettings = (overrides: Partial<Settings> = {}) =>
       qwenCodeSync: get(read.sync) !== "0",
       logLevel: LOG_LEVELS.find((l) => l === level) ?? "warn",
       noBrowser: get(read.noBrowser) === "1",
-      requestTimeoutMs: 30_000,
-      refreshTimeoutMs: 10_000,
-      backoffBaseMs: 1_000,
-      backoffCapMs: 60_000,
-      jitter: 0.2,
-      fileCheckIntervalMs: 3_000,
-      allowedResourceHosts: [],
+      ...DEFAULT_TUNING,
       userAgent: `qwen-auth/${VERSION}`
     }
     const merged = { ...settings, ...definedOnly(overrides) }

@@ -10,11 +10,10 @@ import type { HttpClient } from "effect/http"
 import type { Settings } from "../Config.ts"
 import type { Credentials } from "../domain/Credentials.ts"
 import { type DeviceAuthorization, startDeviceAuthorization } from "../oauth/DeviceAuthorization.ts"
-import type { AnswerError } from "../oauth/Http.ts"
-import type { NetworkError, UntrustedEndpoint } from "../oauth/OAuthError.ts"
+import type { OAuthError } from "../oauth/OAuthError.ts"
 import { checkResourceUrl } from "../oauth/ResourceUrl.ts"
 import { toCredentials } from "../oauth/TokenEndpoint.ts"
-import { type PollError, pollForTokens, type PollProgress } from "./Poller.ts"
+import { pollForTokens, type PollProgress } from "./Poller.ts"
 
 /**
  * @since 0.1.0
@@ -47,7 +46,7 @@ export interface DeviceLoginResult {
 }
 
 /** Everything a device login can fail with. @since 0.1.0 @category errors */
-export type DeviceLoginError = PollError | AnswerError | NetworkError | UntrustedEndpoint
+export type DeviceLoginError = OAuthError
 
 /**
  * Runs the device flow to the end. Interrupting it stops the poller at once; nothing is written

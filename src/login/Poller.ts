@@ -10,17 +10,12 @@ import type { HttpClient } from "effect/http"
 import type { Settings } from "../Config.ts"
 import type { DeviceAuthorization } from "../oauth/DeviceAuthorization.ts"
 import {
-  type AccessDenied,
   ExpiredToken,
-  type InvalidClient,
-  type InvalidGrant,
   isTransient,
   type MalformedResponse,
   type NetworkError,
-  type QuotaExceeded,
-  type RateLimited,
-  type ServerError,
-  type UntrustedEndpoint
+  type OAuthError,
+  type ServerError
 } from "../oauth/OAuthError.ts"
 import type { PkcePair } from "../oauth/Pkce.ts"
 import { type PollResult, pollToken, type TokenResponse } from "../oauth/TokenEndpoint.ts"
@@ -33,17 +28,7 @@ export const SLOW_DOWN_STEP_SECONDS = 5
 export const MAX_BACKOFF_SECONDS = 60
 
 /** Everything that can end a device login's polling. */
-export type PollError =
-  | AccessDenied
-  | ExpiredToken
-  | InvalidGrant
-  | InvalidClient
-  | RateLimited
-  | QuotaExceeded
-  | ServerError
-  | MalformedResponse
-  | UntrustedEndpoint
-  | NetworkError
+export type PollError = OAuthError
 
 /**
  * Reported before every wait, so a CLI can show a countdown.

@@ -20,6 +20,7 @@ import {
   NetworkError,
   QuotaExceeded,
   RateLimited,
+  type OAuthError,
   ServerError,
   UntrustedEndpoint
 } from "./OAuthError.ts"
@@ -248,15 +249,7 @@ export const retryAfterSeconds = (answer: Answer): Effect.Effect<number | undefi
   })
 
 /** Every public error an answer can be classified into. */
-export type AnswerError =
-  | AccessDenied
-  | ExpiredToken
-  | InvalidGrant
-  | InvalidClient
-  | RateLimited
-  | QuotaExceeded
-  | ServerError
-  | MalformedResponse
+export type AnswerError = Exclude<OAuthError, NetworkError | UntrustedEndpoint>
 
 const isSuccess = (status: number) => status >= 200 && status < 300
 

@@ -167,17 +167,23 @@ export class UntrustedEndpoint extends Schema.TaggedError<UntrustedEndpoint>()("
   override readonly [Runtime.errorExitCode] = ExitCode.error
 }
 
-export type OAuthError =
-  | AccessDenied
-  | ExpiredToken
-  | InvalidGrant
-  | InvalidClient
-  | RateLimited
-  | QuotaExceeded
-  | ServerError
-  | NetworkError
-  | MalformedResponse
-  | UntrustedEndpoint
+/** Every outcome above, as one schema (for unions of wider error sets, and `isOAuthError`). */
+export const OAuthErrors = Schema.Union([
+  AccessDenied,
+  ExpiredToken,
+  InvalidGrant,
+  InvalidClient,
+  RateLimited,
+  QuotaExceeded,
+  ServerError,
+  NetworkError,
+  MalformedResponse,
+  UntrustedEndpoint
+])
+export type OAuthError = typeof OAuthErrors.Type
+
+/** Is this one of the OAuth outcomes (rather than, say, a file or lock error)? */
+export const isOAuthError: (u: unknown) => u is OAuthError = Schema.is(OAuthErrors)
 
 /** Transient failures: retry with backoff (protocol.md §2–3). */
 export const isTransient = (e: OAuthError): boolean =>

@@ -187,13 +187,6 @@ interface Rewrite<A> {
   readonly extra: A
 }
 
-interface RewriteOutcome<A> {
-  readonly written: boolean
-  readonly text: string | undefined
-  readonly backup: string | undefined
-  readonly extra: A
-}
-
 interface RewriteOptions<A, E> {
   readonly merge: (value: JsonObject) => Effect.Effect<Rewrite<A>, E>
   /** Refuse `$include`, showing these entries to add by hand. */

@@ -7,7 +7,7 @@
  */
 import { Duration, Effect, Random, Schedule } from "effect"
 import type { Settings } from "../Config.ts"
-import { isTransient, type OAuthError } from "../oauth/OAuthError.ts"
+import { isOAuthError, isTransient } from "../oauth/OAuthError.ts"
 import type { RefreshFailure } from "./TokenErrors.ts"
 
 /** The retry schedule (its delays; the actor steps it by hand, one failure at a time). */
@@ -33,9 +33,6 @@ export const makeStepper = (settings: Settings): Effect.Effect<Stepper> =>
       Effect.map(([, delay]) => Duration.toMillis(delay)),
       Effect.catchCause(() => Effect.succeed(settings.backoffCapMs))
     ))
-
-const isOAuthError = (e: RefreshFailure): e is OAuthError =>
-  e._tag !== "MalformedFile" && e._tag !== "FileAccessError" && e._tag !== "LockError" && e._tag !== "RefreshDefect"
 
 /**
  * The wait after `error`, given the schedule's next delay: at least `Retry-After` for a rate

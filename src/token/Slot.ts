@@ -42,15 +42,21 @@ export const readySlot = (
   windows: Windows,
   refreshAt: number
 ): Slot => {
-  const token: AccessToken = { accessToken: credentials.accessToken, baseUrl, expiresAt: credentials.expiresAt }
   const refreshable = credentials.refreshToken !== undefined
+  // A token without a refresh token is served as is until it expires.
+  const advisoryAt = refreshable ? windows.advisoryAt : credentials.expiresAt
+  const token: AccessToken = {
+    accessToken: credentials.accessToken,
+    baseUrl,
+    expiresAt: credentials.expiresAt,
+    refreshDueAt: advisoryAt
+  }
   return {
     token,
     served: Effect.succeed(token),
     credentials,
     refreshable,
-    // A token without a refresh token is served as is until it expires.
-    advisoryAt: refreshable ? windows.advisoryAt : credentials.expiresAt,
+    advisoryAt,
     mandatoryAt: refreshable ? windows.mandatoryAt : credentials.expiresAt,
     refreshAt: refreshable ? refreshAt : credentials.expiresAt,
     absent: undefined,

@@ -7,18 +7,7 @@
 import { Runtime, Schema } from "effect"
 import * as CliError from "effect/cli/CliError"
 import { ExitCode, FileAccessError, LockError, MalformedFile } from "../domain/Errors.ts"
-import {
-  AccessDenied,
-  ExpiredToken,
-  InvalidClient,
-  InvalidGrant,
-  MalformedResponse,
-  NetworkError,
-  QuotaExceeded,
-  RateLimited,
-  ServerError,
-  UntrustedEndpoint
-} from "../oauth/OAuthError.ts"
+import { isOAuthError, isTransient, OAuthErrors } from "../oauth/OAuthError.ts"
 
 /**
  * A bug (defect) inside one refresh attempt. The actor logs it and carries on with backoff.
@@ -39,24 +28,19 @@ export class RefreshDefect extends Schema.TaggedError<RefreshDefect>()("RefreshD
 }
 
 /** Why a refresh attempt failed. @since 0.1.0 @category models */
-export const RefreshFailure = Schema.Union([
-  AccessDenied,
-  ExpiredToken,
-  InvalidGrant,
-  InvalidClient,
-  RateLimited,
-  QuotaExceeded,
-  ServerError,
-  NetworkError,
-  MalformedResponse,
-  UntrustedEndpoint,
-  MalformedFile,
-  FileAccessError,
-  LockError,
-  RefreshDefect
-])
+export const RefreshFailure = Schema.Union([OAuthErrors, MalformedFile, FileAccessError, LockError, RefreshDefect])
 /** @since 0.1.0 @category models */
 export type RefreshFailure = typeof RefreshFailure.Type
+
+/**
+ * Failures that say "not now" rather than "never": the server or the network, or a lock another
+ * process held too long (many processes refreshing at once can starve one of them).
+ *
+ * @since 0.1.0
+ * @category predicates
+ */
+export const isTransientFailure = (reason: RefreshFailure): boolean =>
+  (isOAuthError(reason) && isTransient(reason)) || (reason._tag === "LockError" && reason.reason === "timeout")
 
 /**
  * No usable token: it is in (or past) its last 30 s and the refresh failed. `reason` is the

@@ -19,6 +19,8 @@ export interface AccessToken {
   readonly baseUrl: string
   /** Epoch milliseconds. */
   readonly expiresAt: number
+  /** From this instant (the advisory window's start) the token is due for refresh. */
+  readonly refreshDueAt: number
 }
 
 /**

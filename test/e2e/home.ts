@@ -15,6 +15,11 @@ afterEach(async () => {
   for (const c of cleanups.splice(0).reverse()) await c()
 })
 
+/** Runs `cleanup` after the current test (last registered, first run). */
+export const afterThisTest = (cleanup: () => unknown): void => {
+  cleanups.push(cleanup)
+}
+
 export interface Home {
   readonly path: string
   readonly qwen: string

@@ -3,59 +3,17 @@
  * (real time, loopback only), in a temp HOME with a scrubbed environment. Files are checked
  * against files.md, modes included.
  */
-import { afterEach, describe, expect, it } from "vitest"
+import { describe, expect, it } from "vitest"
 import { spawn } from "node:child_process"
 import { mkdirSync, readFileSync, statSync, writeFileSync } from "node:fs"
 import { join } from "node:path"
-import { type EmulatorProcess, startEmulatorProcess } from "../support/emulator.ts"
-import { cliPath, makeTempDir, nodeBin, repoRoot, type RunResult, runCli, scrubbedEnv } from "../support/processes.ts"
+import type { EmulatorProcess } from "../support/emulator.ts"
+import { cliPath, nodeBin, repoRoot, type RunResult, runCli, scrubbedEnv } from "../support/processes.ts"
 import { qwenProvider } from "../support/filesMd.ts"
+import { afterThisTest, emulator, type Home, tempHome } from "./home.ts"
 
 const HINT = "Default model available: qwen-portal/coder-model (use --set-default to apply)"
 const LONG = 120_000
-
-const cleanups: Array<() => unknown> = []
-afterEach(async () => {
-  for (const c of cleanups.splice(0).reverse()) await c()
-})
-
-interface Home {
-  readonly path: string
-  readonly qwen: string
-  readonly openclaw: string
-  readonly agent: string
-  readonly creds: string
-  readonly state: string
-  readonly profiles: string
-  readonly config: string
-  readonly models: string
-}
-
-const tempHome = (): Home => {
-  const dir = makeTempDir("qwen-auth-e2e-home-")
-  cleanups.push(dir.cleanup)
-  const path = dir.path
-  const qwen = join(path, ".qwen")
-  const openclaw = join(path, ".openclaw")
-  const agent = join(openclaw, "agents/main/agent")
-  return {
-    path,
-    qwen,
-    openclaw,
-    agent,
-    creds: join(qwen, "oauth_creds.json"),
-    state: join(qwen, "qwen-auth.json"),
-    profiles: join(agent, "auth-profiles.json"),
-    config: join(openclaw, "openclaw.json"),
-    models: join(agent, "models.json")
-  }
-}
-
-const emulator = async (flags: ReadonlyArray<string>): Promise<EmulatorProcess> => {
-  const emu = await startEmulatorProcess(flags)
-  cleanups.push(() => emu.stop())
-  return emu
-}
 
 const login = (home: Home, emu: EmulatorProcess, args: ReadonlyArray<string> = [], timeoutMs = 90_000) =>
   runCli(["login", "--no-browser", ...args], {
@@ -341,7 +299,7 @@ describe("qwen-auth login interrupted", () => {
       cwd: repoRoot,
       stdio: ["ignore", "pipe", "pipe"]
     })
-    cleanups.push(() => child.kill("SIGKILL"))
+    afterThisTest(() => child.kill("SIGKILL"))
     let stderr = ""
     let stdout = ""
     child.stdout.setEncoding("utf8").on("data", (d: string) => (stdout += d))

@@ -10,7 +10,7 @@
  */
 import { Clock, Effect, Layer } from "effect"
 import { HttpClient, HttpClientError, type HttpClientRequest, HttpClientResponse } from "effect/http"
-import { DEFAULT_CLIENT_ID, DEFAULT_SCOPE, type Settings } from "../../src/Config.ts"
+import { DEFAULT_CLIENT_ID, DEFAULT_SCOPE, DEFAULT_TUNING, type Settings } from "../../src/Config.ts"
 
 /** One request as the server saw it. */
 export interface RecordedRequest {
@@ -139,13 +139,7 @@ export const testSettings = (overrides: Partial<Settings> = {}): Settings => ({
   qwenCodeSync: true,
   logLevel: "warn",
   noBrowser: true,
-  requestTimeoutMs: 30_000,
-  refreshTimeoutMs: 10_000,
-  backoffBaseMs: 1_000,
-  backoffCapMs: 60_000,
-  jitter: 0.2,
-  fileCheckIntervalMs: 3_000,
-  allowedResourceHosts: [],
+  ...DEFAULT_TUNING,
   userAgent: "qwen-auth/test",
   ...overrides
 })

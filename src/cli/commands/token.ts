@@ -5,13 +5,10 @@
  */
 import { Clock, Console, Duration, Effect, Redacted, Schedule } from "effect"
 import { Command, Flag } from "effect/cli"
-import { QwenAuthConfig } from "../../Config.ts"
 import * as HttpClientLayer from "../../internal/HttpClientLayer.ts"
-import { isTransient, type OAuthError } from "../../oauth/OAuthError.ts"
-import { CredentialStore } from "../../store/CredentialStore.ts"
-import type { RefreshFailure } from "../../token/TokenErrors.ts"
+import { isTransientFailure } from "../../token/TokenErrors.ts"
 import { TokenManager } from "../../token/TokenManager.ts"
-import { type AccessToken, MANDATORY_WINDOW_MS, windowsOf } from "../../token/TokenState.ts"
+import { type AccessToken, MANDATORY_WINDOW_MS } from "../../token/TokenState.ts"
 import { withStore } from "../Environment.ts"
 import { printJson, say } from "../Output.ts"
 
@@ -20,35 +17,16 @@ const json = Flag.Boolean("json").pipe(
   Flag.withDefault(false)
 )
 
-const isOAuthError = (u: RefreshFailure): u is OAuthError & RefreshFailure =>
-  ["AccessDenied", "ExpiredToken", "InvalidGrant", "InvalidClient", "RateLimited", "QuotaExceeded", "ServerError",
-    "NetworkError", "MalformedResponse", "UntrustedEndpoint"].includes(u._tag)
-
 /** How long `token` keeps trying when the token is (nearly) expired and the server fails transiently. */
 const RETRY_BUDGET_MS = 20_000
 const RETRY_POLL_MS = 500
 
-/**
- * Failures that say "not now" rather than "never": the server or network, or a lock another
- * process held too long (many processes refreshing at once can starve one of them).
- */
-const isTransientFailure = (reason: RefreshFailure): boolean =>
-  (isOAuthError(reason) && isTransient(reason)) || (reason._tag === "LockError" && reason.reason === "timeout")
-
 /** The token to print: refreshed when due; the old one (with a warning) if a transient failure leaves it ≥ 30 s. */
 const currentToken = Effect.gen(function*() {
-  const settings = yield* QwenAuthConfig
   const tokens = yield* TokenManager
-  const store = yield* CredentialStore
   const held = yield* tokens.get
-  const lifetimeSeconds = (yield* store.load).issuedLifetimeSeconds
   const now = yield* Clock.currentTimeMillis
-  const { advisoryAt } = windowsOf(
-    held.expiresAt,
-    settings.refreshMarginSeconds * 1000,
-    lifetimeSeconds === undefined ? undefined : lifetimeSeconds * 1000
-  )
-  if (now < advisoryAt) return held
+  if (now < held.refreshDueAt) return held
   return yield* tokens.refresh(held.accessToken).pipe(
     // Near expiry a transient failure is worth waiting out: the actor retries on its backoff and
     // answers callers with the last error until then, so polling it costs no extra requests.
