@@ -35,7 +35,7 @@ const main = Effect.gen(function*() {
     const { config } = emulator
     const faults = activeFaults(config)
     yield* Console.error(
-      `qwen-emulator: seed ${emulator.seed}; faults ${faults.length === 0 ? "off" : `${faults.join(",")} at rate ${config.faultRate}`}; ` +
+      `qwen-emulator: seed ${emulator.seed}; faults ${faults.length === 0 ? `off${config.faultRate > 0 ? " (--fault-rate without --faults: no kinds chosen)" : ""}` : `${faults.join(",")} at rate ${config.faultRate}`}; ` +
         `interval ${config.interval}s${config.noInterval ? " (not announced)" : ""}, device-code-ttl ${config.deviceCodeTtl}s, ` +
         `access-ttl ${config.accessTtl}s, quota ${config.quota}/day, rotate ${config.noRotate ? "off" : "on"}`
     )

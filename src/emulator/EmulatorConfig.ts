@@ -90,6 +90,6 @@ export const resolveConfig = (options: EmulatorOptions = {}): EmulatorConfig => 
   return out as unknown as EmulatorConfig
 }
 
-/** The fault kinds actually drawn from: all of them when a rate is set without a list. */
+/** The fault kinds actually drawn from: `--faults` (default none, as emulator.md says) at a rate above 0. */
 export const activeFaults = (config: EmulatorConfig): ReadonlyArray<FaultKind> =>
-  config.faultRate <= 0 ? [] : config.faults.length > 0 ? config.faults : FAULT_KINDS
+  config.faultRate <= 0 ? [] : config.faults

@@ -31,7 +31,7 @@ export const USAGE = `usage: npm run -s emulator -- [flags]
   --resource-url V|none     resource_url in token responses (default: own origin)
   --quirk pending-200       answer pending polls with HTTP 200 {"status":"pending"}
   --fault-rate F            share (0..1) of OAuth and API requests that get a fault (0)
-  --faults LIST             comma list of 500,delay,drop,html,lost-response (all when a rate is set)
+  --faults LIST             comma list of 500,delay,drop,html,lost-response (default none)
   --seed S                  fault PRNG seed (random, printed on stderr)`
 
 const NUMBER_FLAGS = {

@@ -94,7 +94,7 @@ const deviceAuthorizeWithTimeout = (url: string, ms: number) =>
 
 describe("fault plan", () => {
   it("control endpoints and /authorize are never faulted, even at rate 1 with every kind", async () => {
-    const e = await start({ faultRate: 1 })
+    const e = await start({ faultRate: 1, faults: ["500", "delay", "drop", "html", "lost-response"] })
     for (let i = 0; i < 5; i++) {
       const stats = await fetch(`${e.url}/__emulator/stats`)
       expect(stats.status).toBe(200)
@@ -107,6 +107,14 @@ describe("fault plan", () => {
     await page.text()
     expect((await e.stats()).faultsInjected).toBe(0)
     await e.reset()
+    expect((await e.stats()).faultsInjected).toBe(0)
+  })
+
+  it("--fault-rate without --faults injects nothing (emulator.md: the list defaults to none)", async () => {
+    const e = await start({ faultRate: 1 })
+    const models = await fetch(`${e.url}/v1/models`)
+    expect(models.status).toBe(401) // the real handler's answer to a missing Bearer, not a fault
+    await models.text()
     expect((await e.stats()).faultsInjected).toBe(0)
   })
 
