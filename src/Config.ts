@@ -54,7 +54,7 @@ export const DEFAULT_CLIENT_ID = "f0304373b74a44d2b584a3fb70ca9e56"
 /** @since 0.1.0 @category constants */
 export const DEFAULT_SCOPE = "openid profile email model.completion"
 /** @since 0.1.0 @category constants */
-export const DEFAULT_API_BASE_URL = "https://portal.qwen.ai/v1"
+export { DEFAULT_API_BASE_URL } from "./domain/ApiBaseUrl.ts"
 /** @since 0.1.0 @category constants */
 export const DEFAULT_REFRESH_MARGIN_SECONDS = 300
 
@@ -168,8 +168,5 @@ export const pathsOf = (s: Settings) => ({
 /** @since 0.1.0 @category paths */
 export type Paths = ReturnType<typeof pathsOf>
 
-/** OAuth endpoints under the configured base (protocol.md "Constants"). */
-export const endpointsOf = (s: Settings) => ({
-  deviceCode: `${s.oauthBaseUrl}/api/v1/oauth2/device/code`,
-  token: `${s.oauthBaseUrl}/api/v1/oauth2/token`
-})
+/** OAuth endpoints under the configured base (protocol.md "Constants"); kept here for the public barrel. */
+export { endpointsOf } from "./oauth/OAuthSettings.ts"

@@ -1,6 +1,7 @@
 /**
- * The embeddable Layer: configuration, the shared credential store, the token actor and the Qwen
- * API client, ready to provide to an Effect program.
+ * The wiring every front end builds on: the credential store (over the user's files, or inside
+ * OpenClaw), the HTTP client, the token actor and the Qwen API client. The CLI, the OpenClaw
+ * plugin and embedders use these layers; `layer()` is the whole set for an Effect program.
  *
  * @since 0.1.0
  */
@@ -8,10 +9,11 @@ import * as NodeFileSystem from "@effect/platform-node/NodeFileSystem"
 import { Layer } from "effect"
 import type { HttpClient } from "effect/http"
 import { QwenAuthConfig, type Settings } from "./Config.ts"
+import type { Credentials } from "./domain/Credentials.ts"
 import * as HttpClientLayer from "./internal/HttpClientLayer.ts"
-import { CredentialStore } from "./store/CredentialStore.ts"
+import { CredentialStore, HostCredential } from "./store/CredentialStore.ts"
 import { QwenHttpClient } from "./token/QwenHttpClient.ts"
-import { TokenManager } from "./token/TokenManager.ts"
+import { TokenManager, type TokenManagerOptions } from "./token/TokenManager.ts"
 
 /**
  * Options of `QwenAuth.layer`: any setting (otherwise from the environment, then defaults) and an
@@ -25,22 +27,66 @@ export interface QwenAuthOptions extends Partial<Settings> {
 }
 
 /**
- * Provides `TokenManager` and `QwenHttpClient` over the real files and network (undici, proxy
- * variables honoured), given an HTTP client layer.
+ * The credential store over the user's files (OpenClaw's `auth-profiles.json` under OpenClaw's
+ * lock, Qwen Code's `oauth_creds.json` under its lock, qwen-auth's state file). What the CLI,
+ * the token actor and embedders share.
+ *
+ * @since 0.1.0
+ * @category layers
+ */
+export const store: Layer.Layer<CredentialStore, never, QwenAuthConfig> = CredentialStore.layerWithLocks.pipe(
+  Layer.provide(NodeFileSystem.layer)
+)
+
+/**
+ * The credential store inside OpenClaw (the plugin): OpenClaw's copy is `credentials`, the
+ * credential OpenClaw handed over (read back with `HostCredential`); only Qwen Code's lock is
+ * taken, never OpenClaw's.
+ *
+ * @since 0.1.0
+ * @category layers
+ */
+export const hostStore = (
+  credentials: Credentials | undefined
+): Layer.Layer<CredentialStore | HostCredential, never, QwenAuthConfig> =>
+  CredentialStore.layerHost.pipe(Layer.provideMerge(HostCredential.layer(credentials)), Layer.provide(NodeFileSystem.layer))
+
+/**
+ * The HTTP client every OAuth request and API call goes through (undici; proxy variables
+ * honoured, loopback never proxied, redirects not followed).
+ *
+ * @since 0.1.0
+ * @category layers
+ */
+export const httpClient: Layer.Layer<HttpClient.HttpClient> = HttpClientLayer.layer
+
+/**
+ * The token actor over a store, with the given HTTP client.
+ *
+ * @since 0.1.0
+ * @category layers
+ */
+export const tokens = (
+  options: TokenManagerOptions = {},
+  client: Layer.Layer<HttpClient.HttpClient> = httpClient
+): Layer.Layer<TokenManager, never, CredentialStore | QwenAuthConfig> =>
+  TokenManager.layerWith(options).pipe(Layer.provide(client))
+
+/**
+ * Provides `TokenManager` and `QwenHttpClient` over the real files, given an HTTP client layer.
  *
  * @since 0.1.0
  * @category layers
  */
 export const layerWithHttpClient = (
   options: QwenAuthOptions,
-  httpClient: Layer.Layer<HttpClient.HttpClient>
+  client: Layer.Layer<HttpClient.HttpClient>
 ): Layer.Layer<TokenManager | QwenHttpClient | QwenAuthConfig> => {
   const { baseUrl, ...overrides } = options
   const config = QwenAuthConfig.layer(overrides)
-  const store = CredentialStore.layerWithLocks.pipe(Layer.provide([config, NodeFileSystem.layer]))
-  const tokens = TokenManager.layerWith({ baseUrl }).pipe(Layer.provide([store, config, httpClient]))
-  const client = QwenHttpClient.layer.pipe(Layer.provide([tokens, config, httpClient]))
-  return Layer.mergeAll(tokens, client, config)
+  const tokenLayer = tokens({ baseUrl }, client).pipe(Layer.provide(store), Layer.provideMerge(config))
+  const api = QwenHttpClient.layer.pipe(Layer.provide([tokenLayer, client]))
+  return Layer.mergeAll(tokenLayer, api)
 }
 
 /**

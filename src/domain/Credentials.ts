@@ -1,13 +1,57 @@
 /**
- * In-memory credentials: what a login or refresh produced, whatever file they came from.
+ * In-memory credentials: what a login or refresh produced, whatever file they came from, with
+ * their own timing (expiry, the lifetime as issued, and the refresh windows derived from them).
  *
  * @since 0.1.0
  */
-import { Redacted, Schema } from "effect"
+import { Duration, Redacted, Schema } from "effect"
 import { createHash } from "node:crypto"
 
+/** The mandatory window: the last 30 s before expiry (protocol.md §4). @since 0.1.0 @category constants */
+export const MANDATORY_WINDOW_MS = 30_000
+
 /**
- * Tokens are `Redacted` from the moment they are decoded; `expiresAt` is epoch milliseconds.
+ * The instants at which a token enters its refresh windows.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface Windows {
+  /** From here on a background refresh runs; the token is still served. */
+  readonly advisoryAt: number
+  /** From here on callers wait for the refresh. */
+  readonly mandatoryAt: number
+}
+
+/**
+ * The advisory margin actually used: `min(margin, lifetime / 2)` (protocol.md §4).
+ *
+ * @since 0.1.0
+ * @category timing
+ */
+export const effectiveMarginMs = (marginMs: number, lifetimeMs: number | undefined): number =>
+  lifetimeMs !== undefined && lifetimeMs > 0 ? Math.min(marginMs, lifetimeMs / 2) : marginMs
+
+/**
+ * Refresh windows of a token (protocol.md §4): the advisory window is the last
+ * `min(margin, lifetime / 2)`; the mandatory window the last 30 s (never after the advisory
+ * start, and at most half the lifetime).
+ *
+ * @since 0.1.0
+ * @category timing
+ */
+export const windowsOf = (expiresAt: number, marginMs: number, lifetimeMs: number | undefined): Windows => {
+  const margin = effectiveMarginMs(marginMs, lifetimeMs)
+  const mandatoryAt = expiresAt -
+    Math.min(MANDATORY_WINDOW_MS, lifetimeMs !== undefined && lifetimeMs > 0 ? lifetimeMs / 2 : MANDATORY_WINDOW_MS)
+  return { advisoryAt: Math.min(expiresAt - margin, mandatoryAt), mandatoryAt }
+}
+
+const plain = (r: Redacted.Redacted<string> | undefined) => (r === undefined ? undefined : Redacted.value(r))
+
+/**
+ * Tokens are `Redacted` from the moment they are decoded; `expiresAt` is epoch milliseconds;
+ * `lifetimeMs` is the lifetime as issued (`expires_in`), when known.
  *
  * @since 0.1.0
  * @category models
@@ -18,9 +62,65 @@ export class Credentials extends Schema.Class<Credentials>("qwen-auth/Credential
   idToken: Schema.optionalKey(Schema.Redacted(Schema.String)),
   tokenType: Schema.String,
   expiresAt: Schema.Number,
-  /** The server's `resource_url` as sent (normalise with `ResourceUrl.toBaseUrl`). */
+  /** The lifetime as issued (`expires_in` × 1000), when known. */
+  lifetimeMs: Schema.optionalKey(Schema.Number),
+  /** The server's `resource_url` as sent (normalise with `toBaseUrl`). */
   resourceUrl: Schema.optionalKey(Schema.String)
-}) {}
+}) {
+  /** The refresh windows under `margin` (capped at half the issued lifetime). */
+  windows(margin: Duration.Duration): Windows {
+    return windowsOf(this.expiresAt, Duration.toMillis(margin), this.lifetimeMs)
+  }
+
+  /** Due for refresh: inside the advisory window (or later). */
+  isDue(nowMs: number, margin: Duration.Duration): boolean {
+    return nowMs >= this.windows(margin).advisoryAt
+  }
+
+  /** Good to hand out without waiting: before the mandatory window (the last 30 s). */
+  isUsable(nowMs: number): boolean {
+    return nowMs < windowsOf(this.expiresAt, 0, this.lifetimeMs).mandatoryAt
+  }
+
+  isExpired(nowMs: number): boolean {
+    return nowMs >= this.expiresAt
+  }
+
+  get refreshable(): boolean {
+    return this.refreshToken !== undefined
+  }
+
+  /** Same access and refresh tokens and expiry (the lifetime and resource are not compared). */
+  sameTokens(that: Credentials): boolean {
+    return sameAccessToken(this, that) && sameRefreshToken(this, that) && this.expiresAt === that.expiresAt
+  }
+
+  /** These credentials with `fields` replaced. */
+  with(fields: Partial<Credentials.Fields>): Credentials {
+    return new Credentials({ ...fieldsOf(this), ...fields })
+  }
+
+  /** The hash input for the state file's lists: the refresh token, else the access token. */
+  get stateKey(): Redacted.Redacted<string> {
+    return this.refreshToken ?? this.accessToken
+  }
+}
+
+/** @since 0.1.0 @category models */
+export declare namespace Credentials {
+  /** The constructor's fields. */
+  export type Fields = ConstructorParameters<typeof Credentials>[0]
+}
+
+const fieldsOf = (c: Credentials): Credentials.Fields => ({
+  accessToken: c.accessToken,
+  tokenType: c.tokenType,
+  expiresAt: c.expiresAt,
+  ...(c.refreshToken !== undefined ? { refreshToken: c.refreshToken } : {}),
+  ...(c.idToken !== undefined ? { idToken: c.idToken } : {}),
+  ...(c.lifetimeMs !== undefined ? { lifetimeMs: c.lifetimeMs } : {}),
+  ...(c.resourceUrl !== undefined ? { resourceUrl: c.resourceUrl } : {})
+})
 
 /** Where loaded credentials came from. @since 0.1.0 @category models */
 export type CredentialSource = "openclaw" | "qwen-code"
@@ -39,6 +139,4 @@ export const sameAccessToken = (a: Credentials, b: Credentials): boolean =>
   Redacted.value(a.accessToken) === Redacted.value(b.accessToken)
 
 /** Same refresh token (both absent counts as the same). */
-export const sameRefreshToken = (a: Credentials, b: Credentials): boolean =>
-  (a.refreshToken === undefined ? undefined : Redacted.value(a.refreshToken)) ===
-    (b.refreshToken === undefined ? undefined : Redacted.value(b.refreshToken))
+export const sameRefreshToken = (a: Credentials, b: Credentials): boolean => plain(a.refreshToken) === plain(b.refreshToken)

@@ -44,6 +44,8 @@ export interface EmulatorConfig {
   readonly quota: number
   /** `undefined` = the emulator's own origin; `"none"` omits the field. */
   readonly resourceUrl: string | undefined
+  /** `resource_url` in refresh answers only (a server that moves or turns hostile after login); `undefined` = as `resourceUrl`. */
+  readonly refreshResourceUrl: string | undefined
   readonly quirk: ReadonlyArray<Quirk>
   readonly faultRate: number
   /** Kinds to draw from; empty with a positive rate means all kinds. */
@@ -67,6 +69,7 @@ export const defaultConfig: EmulatorConfig = {
   noRotate: false,
   quota: 2000,
   resourceUrl: undefined,
+  refreshResourceUrl: undefined,
   quirk: [],
   faultRate: 0,
   faults: [],

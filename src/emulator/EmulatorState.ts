@@ -237,14 +237,14 @@ export class EmulatorState {
       return oauthError(400, "invalid_grant", "The refresh token is invalid or has been used.")
     }
     this.counters.refreshGrants++
-    if (this.config.noRotate) return this.issue(scope, now, form.refresh_token)
+    if (this.config.noRotate) return this.issue(scope, now, form.refresh_token, true)
     // Rotation: the used refresh token dies as its successor is minted.
     this.refreshTokens.delete(form.refresh_token)
-    return this.issue(scope, now, undefined)
+    return this.issue(scope, now, undefined, true)
   }
 
   /** Mints an access token, and a refresh token unless `keep` (no rotation) is given. */
-  private issue(scope: string, now: number, keep: string | undefined): Reply {
+  private issue(scope: string, now: number, keep: string | undefined, refreshing = false): Reply {
     const accessToken = this.secrets.token()
     this.accessTokens.set(accessToken, now + this.config.accessTtl * 1000)
     let refreshToken = keep
@@ -252,7 +252,7 @@ export class EmulatorState {
       refreshToken = this.secrets.token()
       this.refreshTokens.set(refreshToken, scope)
     }
-    const resourceUrl = this.config.resourceUrl ?? this.origin
+    const resourceUrl = (refreshing ? this.config.refreshResourceUrl : undefined) ?? this.config.resourceUrl ?? this.origin
     return {
       status: 200,
       body: {

@@ -29,6 +29,7 @@ export const USAGE = `usage: npm run -s emulator -- [flags]
   --no-rotate               keep refresh tokens valid after use
   --quota N                 API calls per UTC day (2000)
   --resource-url V|none     resource_url in token responses (default: own origin)
+  --refresh-resource-url V|none  resource_url in refresh answers only (default: as --resource-url)
   --quirk pending-200       answer pending polls with HTTP 200 {"status":"pending"}
   --fault-rate F            share (0..1) of OAuth and API requests that get a fault (0)
   --faults LIST             comma list of 500,delay,drop,html,lost-response (default none)
@@ -88,11 +89,12 @@ export const parseFlags = (argv: ReadonlyArray<string>): ParsedFlags => {
       case "--client-id":
       case "--scope":
       case "--resource-url":
+      case "--refresh-resource-url":
       case "--seed": {
         const raw = value()
         if (raw === undefined || raw.trim() === "") return invalid(`${name} needs a value`)
         const key = name === "--client-id" ? "clientId" : name === "--scope" ? "scope" :
-          name === "--resource-url" ? "resourceUrl" : "seed"
+          name === "--resource-url" ? "resourceUrl" : name === "--refresh-resource-url" ? "refreshResourceUrl" : "seed"
         options[key] = raw.trim()
         break
       }

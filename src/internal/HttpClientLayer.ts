@@ -11,7 +11,7 @@ import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
 import * as Undici from "@effect/platform-node/Undici"
 import { Config, Effect, Layer, Option } from "effect"
 import type { HttpClient } from "effect/http"
-import { isLoopbackHost } from "../oauth/Http.ts"
+import { isLoopbackHost } from "../oauth/Trust.ts"
 
 /** The proxy variables, lower-case names first as curl does. */
 export interface ProxyEnv {

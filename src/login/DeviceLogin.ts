@@ -1,7 +1,7 @@
 /**
  * A whole device login (RFC 8628 + PKCE) as one Effect: device code, show it (through a
  * callback), poll, and the credentials with their API base URL. It prints and writes nothing,
- * so the CLI and the OpenClaw plugin share it; persisting is `LoginWrites.persistLogin`.
+ * so the CLI and the OpenClaw plugin share it; persisting is `OpenClawSetup.persistLogin`.
  *
  * @since 0.1.0
  */
@@ -10,8 +10,11 @@ import type { HttpClient } from "effect/http"
 import type { Settings } from "../Config.ts"
 import type { Credentials } from "../domain/Credentials.ts"
 import { type DeviceAuthorization, startDeviceAuthorization } from "../oauth/DeviceAuthorization.ts"
+
+export type { DeviceAuthorization } from "../oauth/DeviceAuthorization.ts"
+export type { PollProgress } from "./Poller.ts"
 import type { OAuthError } from "../oauth/OAuthError.ts"
-import { checkResourceUrl } from "../oauth/ResourceUrl.ts"
+import { checkResourceUrl } from "../oauth/Trust.ts"
 import { toCredentials } from "../oauth/TokenEndpoint.ts"
 import { pollForTokens, type PollProgress } from "./Poller.ts"
 
@@ -38,9 +41,8 @@ export interface DeviceLoginOptions<R = never> {
  * @category models
  */
 export interface DeviceLoginResult {
+  /** With their issued lifetime (the refresh margin is at most half of it). */
   readonly credentials: Credentials
-  /** `expires_in` as issued, for the state file (refresh margin = min(margin, lifetime / 2)). */
-  readonly issuedLifetimeSeconds: number
   /** `normalize(resource_url)`, checked to be a host tokens may go to (protocol.md §5). */
   readonly baseUrl: string
 }
@@ -53,7 +55,7 @@ export type DeviceLoginError = OAuthError
  * anywhere in any case.
  *
  * **When to use** for a new login; check first that its results can be written
- * (`LoginWrites.checkTargets`), so a user does not approve a login that then cannot be saved.
+ * (`OpenClawSetup.checkTargets`), so a user does not approve a login that then cannot be saved.
  *
  * @example
  * ```ts
@@ -86,7 +88,6 @@ export const runDeviceLogin = <R = never>(
     const baseUrl = yield* checkResourceUrl(settings, tokens.resourceUrl)
     return {
       credentials: toCredentials(tokens, receivedAtMs),
-      issuedLifetimeSeconds: tokens.expiresInSeconds,
       baseUrl
     }
   }).pipe(Effect.withSpan("DeviceLogin.run"))

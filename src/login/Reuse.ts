@@ -12,8 +12,7 @@ import type { Settings } from "../Config.ts"
 import type { Credentials, CredentialSource } from "../domain/Credentials.ts"
 import type { OAuthError } from "../oauth/OAuthError.ts"
 import type { CredentialStore, Snapshot, StoreError } from "../store/CredentialStore.ts"
-import { attempt, lifetimeOf } from "../token/RefreshAttempt.ts"
-import { windowsOf } from "../token/TokenState.ts"
+import * as Refresh from "../token/Refresh.ts"
 
 /**
  * @since 0.1.0
@@ -23,8 +22,6 @@ export type ReuseDecision =
   | {
     readonly _tag: "Reuse"
     readonly credentials: Credentials
-    /** Lifetime as issued, when known (a refresh just told us). */
-    readonly issuedLifetimeSeconds: number | undefined
     /** True when a refresh was needed (and persisted by the store). */
     readonly refreshed: boolean
     readonly source: CredentialSource | undefined
@@ -53,10 +50,6 @@ const absentReason = (reason: Snapshot["absentReason"] | "not-refreshable"): str
 const isStoreError = (error: OAuthError | StoreError): error is StoreError =>
   error._tag === "MalformedFile" || error._tag === "FileAccessError" || error._tag === "LockError"
 
-/** Still usable for a while: before the mandatory window (the last 30 s, protocol.md §4). */
-const usable = (credentials: Credentials, nowMs: number, settings: Settings, lifetimeMs: number | undefined) =>
-  nowMs < windowsOf(credentials.expiresAt, settings.refreshMarginSeconds * 1000, lifetimeMs).mandatoryAt
-
 /**
  * Decides between reuse and a new login. An expired but refreshable login is refreshed once,
  * through the store (under the locks, so a rotated token is persisted before it is used); a
@@ -75,18 +68,18 @@ export const decideReuse: (
     const stored = snapshot.credentials
     if (stored === undefined) return { _tag: "NewLogin", reason: absentReason(snapshot.absentReason) }
     const now = yield* Clock.currentTimeMillis
-    if (usable(stored, now, settings, lifetimeOf(snapshot))) {
+    // Still usable for a while: before the mandatory window (the last 30 s, protocol.md §4).
+    if (stored.isUsable(now)) {
       return {
         _tag: "Reuse",
         credentials: stored,
-        issuedLifetimeSeconds: snapshot.issuedLifetimeSeconds,
         refreshed: false,
         source: snapshot.source
       }
     }
     if (stored.refreshToken === undefined) return { _tag: "NewLogin", reason: absentReason("not-refreshable") }
 
-    const outcome = yield* attempt(store, settings, { known: undefined, failedToken: undefined }).pipe(
+    const outcome = yield* Refresh.run(store, settings, { known: undefined, failedToken: undefined }).pipe(
       // Store failures (a lock, an unreadable file) are the user's to see; an OAuth failure
       // only means a new login.
       Effect.catchIf(
@@ -110,17 +103,15 @@ export const decideReuse: (
         return {
           _tag: "Reuse",
           credentials: outcome.credentials,
-          issuedLifetimeSeconds: outcome.lifetimeMs / 1000,
           refreshed: true,
           source: snapshot.source
         }
       case "Adopted": {
         const at = yield* Clock.currentTimeMillis
-        return usable(outcome.credentials, at, settings, outcome.lifetimeMs)
+        return outcome.credentials.isUsable(at)
           ? {
             _tag: "Reuse",
             credentials: outcome.credentials,
-            issuedLifetimeSeconds: outcome.lifetimeMs === undefined ? undefined : outcome.lifetimeMs / 1000,
             refreshed: false,
             source: snapshot.source
           }

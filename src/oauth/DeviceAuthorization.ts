@@ -7,10 +7,23 @@
 import { Effect, Redacted, Schema } from "effect"
 import type { HttpClient, HttpClientRequest } from "effect/http"
 import { randomUUID } from "node:crypto"
-import { endpointsOf, type Settings } from "../Config.ts"
-import { type Answer, type AnswerError, checkOAuthBase, classifyFailure, decodeAnswer, errorBodyOf, exchange, formPost, Seconds } from "./Http.ts"
+import { type AnswerError, classifyFailure, decodeAnswer, errorBodyOf, Seconds } from "./ErrorClassification.ts"
 import type { NetworkError, UntrustedEndpoint } from "./OAuthError.ts"
+import { endpointsOf, type OAuthSettings } from "./OAuthSettings.ts"
 import { generatePkce, type PkcePair, pkceFromVerifier } from "./Pkce.ts"
+import { type Answer, exchange, formPost } from "./Transport.ts"
+import { checkOAuthBase } from "./Trust.ts"
+
+/**
+ * What the device authorization step reads; a `Config.Settings` value fits as it is.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export type DeviceAuthorizationSettings = Pick<
+  OAuthSettings,
+  "oauthBaseUrl" | "clientId" | "scope" | "userAgent" | "requestTimeoutMs"
+>
 
 /**
  * What the user needs to approve the login, and what the poller needs to collect it.
@@ -55,7 +68,7 @@ const DeviceJson = Schema.Struct({
  * @returns a request for `HttpClient.execute`; read it with `processDeviceAuthorizationResponse`.
  */
 export const deviceAuthorizationRequest = (
-  settings: Settings,
+  settings: Pick<OAuthSettings, "oauthBaseUrl" | "clientId" | "scope" | "userAgent">,
   pkce: PkcePair,
   requestId: string = randomUUID()
 ): HttpClientRequest.HttpClientRequest =>
@@ -74,7 +87,7 @@ export const deviceAuthorizationRequest = (
  * @returns a `DeviceAuthorization`: show it, then `pollForTokens`.
  */
 export const processDeviceAuthorizationResponse = (
-  settings: Settings,
+  settings: Pick<OAuthSettings, "clientId">,
   answer: Answer
 ): Effect.Effect<DeviceAuthorization, AnswerError> =>
   errorBodyOf(answer.json) === undefined && answer.status >= 200 && answer.status < 300 && answer.json !== undefined
@@ -94,7 +107,7 @@ export const processDeviceAuthorizationResponse = (
  * @returns a `DeviceAuthorization` for `pollForTokens`.
  */
 export const requestDeviceAuthorization: (
-  settings: Settings,
+  settings: DeviceAuthorizationSettings,
   pkce: PkcePair
 ) => Effect.Effect<DeviceAuthorization, AnswerError | NetworkError | UntrustedEndpoint, HttpClient.HttpClient> = Effect
   .fn("DeviceAuthorization.request")(function*(settings, pkce) {
@@ -110,7 +123,7 @@ export const requestDeviceAuthorization: (
  * @returns the pair and the device authorization, both needed by `pollForTokens`.
  */
 export const startDeviceAuthorization = (
-  settings: Settings,
+  settings: DeviceAuthorizationSettings,
   options: { readonly verifier?: Redacted.Redacted<string> | string | undefined } = {}
 ): Effect.Effect<
   { readonly pkce: PkcePair; readonly device: DeviceAuthorization },

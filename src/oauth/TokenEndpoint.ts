@@ -9,10 +9,12 @@
  */
 import { Effect, Redacted, Schema } from "effect"
 import type { HttpClient, HttpClientRequest } from "effect/http"
-import { endpointsOf, type Settings } from "../Config.ts"
 import { Credentials } from "../domain/Credentials.ts"
-import { type Answer, type AnswerError, checkOAuthBase, classifyFailure, decodeAnswer, errorBodyOf, exchange, formPost, Seconds } from "./Http.ts"
-import type { NetworkError, OAuthError, UntrustedEndpoint } from "./OAuthError.ts"
+import { type AnswerError, classifyFailure, decodeAnswer, errorBodyOf, Seconds } from "./ErrorClassification.ts"
+import type { MalformedResponse, NetworkError, OAuthError, UntrustedEndpoint } from "./OAuthError.ts"
+import { endpointsOf, type OAuthSettings } from "./OAuthSettings.ts"
+import { type Answer, exchange, formPost } from "./Transport.ts"
+import { checkOAuthBase } from "./Trust.ts"
 
 /** RFC 8628 §3.4 grant type of the device flow. */
 export const DEVICE_GRANT_TYPE = "urn:ietf:params:oauth:grant-type:device_code"
@@ -32,7 +34,19 @@ export interface TokenResponse {
   readonly resourceUrl: string | undefined
 }
 
+/**
+ * The longest token lifetime believed: one year. Qwen issues about 6 h; a larger `expires_in` is
+ * a broken or hostile answer, and past about 8.6e12 s `expiresAt` is no longer a valid `Date`.
+ *
+ * @since 0.1.0
+ * @category constants
+ */
+export const MAX_EXPIRES_IN_SECONDS = 31_536_000
+
 const Secret = Schema.RedactedFromValue(Schema.String)
+
+/** `expires_in`: lenient seconds (> 0), at most `MAX_EXPIRES_IN_SECONDS`. */
+const ExpiresIn = Seconds.pipe(Schema.check(Schema.isLessThanOrEqualTo(MAX_EXPIRES_IN_SECONDS)))
 
 /**
  * RFC 6749 §5.1 body. `expires_in` is required here (protocol.md §2: refresh timing depends on
@@ -40,7 +54,7 @@ const Secret = Schema.RedactedFromValue(Schema.String)
  */
 const TokenJson = Schema.Struct({
   access_token: Schema.RedactedFromValue(Schema.NonEmptyString),
-  expires_in: Seconds,
+  expires_in: ExpiresIn,
   token_type: Schema.optionalKey(Schema.String),
   refresh_token: Schema.optionalKey(Secret),
   id_token: Schema.optionalKey(Secret),
@@ -59,7 +73,7 @@ const nonEmpty = (s: string | undefined) => (s === undefined || s.trim() === "" 
  * @see RFC 6749 §5.1
  * @returns a `TokenResponse` for `toCredentials`.
  */
-export const decodeTokenResponse = (answer: Answer): Effect.Effect<TokenResponse, AnswerError> =>
+export const decodeTokenResponse = (answer: Answer): Effect.Effect<TokenResponse, MalformedResponse> =>
   Effect.map(decodeAnswer(TokenJson, answer), (json): TokenResponse => {
     const type = nonEmpty(json.token_type)
     return {
@@ -75,7 +89,8 @@ export const decodeTokenResponse = (answer: Answer): Effect.Effect<TokenResponse
   })
 
 /**
- * Turns a token response into credentials. `expiresAt = nowMs + expires_in * 1000`; with no new
+ * Turns a token response into credentials. `expiresAt = nowMs + expires_in * 1000` (the issued
+ * lifetime travels with them); with no new
  * refresh token the previous one is kept; a new `resource_url` replaces the old one.
  */
 export const toCredentials = (response: TokenResponse, nowMs: number, previous?: Credentials): Credentials => {
@@ -86,6 +101,7 @@ export const toCredentials = (response: TokenResponse, nowMs: number, previous?:
     accessToken: response.accessToken,
     tokenType: response.tokenType,
     expiresAt: nowMs + response.expiresInSeconds * 1000,
+    lifetimeMs: response.expiresInSeconds * 1000,
     ...(refreshToken !== undefined ? { refreshToken } : {}),
     ...(idToken !== undefined ? { idToken } : {}),
     ...(resourceUrl !== undefined ? { resourceUrl } : {})
@@ -106,13 +122,21 @@ export type PollResult =
   | { readonly _tag: "Tokens"; readonly tokens: TokenResponse }
 
 /**
+ * What one poll reads; a `Config.Settings` value fits as it is.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export type TokenPollSettings = Pick<OAuthSettings, "oauthBaseUrl" | "clientId" | "userAgent" | "requestTimeoutMs">
+
+/**
  * One poll of the token endpoint with the device code and PKCE verifier.
  *
  * @see RFC 8628 §3.4, RFC 7636 §4.5
  * @returns a request for `HttpClient.execute`; read it with `processTokenPollResponse`.
  */
 export const tokenPollRequest = (
-  settings: Settings,
+  settings: Pick<OAuthSettings, "oauthBaseUrl" | "clientId" | "userAgent">,
   deviceCode: Redacted.Redacted<string>,
   codeVerifier: Redacted.Redacted<string>
 ): HttpClientRequest.HttpClientRequest =>
@@ -133,7 +157,7 @@ const isRecord = (u: unknown): u is Record<string, unknown> => typeof u === "obj
  * @returns `Pending` / `SlowDown` (poll again, the poller decides when) or `Tokens`.
  */
 export const processTokenPollResponse = (
-  settings: Settings,
+  settings: Pick<OAuthSettings, "clientId">,
   answer: Answer
 ): Effect.Effect<PollResult, AnswerError> => {
   const body = errorBodyOf(answer.json)
@@ -154,7 +178,7 @@ export const processTokenPollResponse = (
  * @returns `PollResult`; the poller owns waiting and the deadline.
  */
 export const pollToken: (
-  settings: Settings,
+  settings: TokenPollSettings,
   deviceCode: Redacted.Redacted<string>,
   codeVerifier: Redacted.Redacted<string>
 ) => Effect.Effect<PollResult, AnswerError | NetworkError | UntrustedEndpoint, HttpClient.HttpClient> = Effect.fn(
@@ -170,13 +194,45 @@ export const pollToken: (
 // ---------------------------------------------------------------------------------------------
 
 /**
+ * What one refresh reads; a `Config.Settings` value fits as it is.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export type RefreshSettings = Pick<OAuthSettings, "oauthBaseUrl" | "clientId" | "userAgent" | "refreshTimeoutMs">
+
+/**
+ * A usable answer to a refresh grant. Once the server has answered 2xx it may have invalidated
+ * the old refresh token (rotation, RFC 6749 §6), so a rotated `refresh_token` is never thrown away
+ * with an otherwise unusable body.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export type RefreshAnswer =
+  | { readonly _tag: "Tokens"; readonly tokens: TokenResponse }
+  /**
+   * 2xx JSON object whose refresh_token is a valid non-empty string but whose access_token or
+   * expires_in (or another checked field) failed validation. `problem` names that field, never
+   * its value: keep the refresh token, then treat the access token as missing.
+   */
+  | {
+    readonly _tag: "RotatedOnly"
+    readonly refreshToken: Redacted.Redacted<string>
+    readonly problem: MalformedResponse
+  }
+
+/** Only the rotated token, for a 2xx body the full `TokenJson` rejected. */
+const RotatedJson = Schema.Struct({ refresh_token: Schema.RedactedFromValue(Schema.NonEmptyString) })
+
+/**
  * A refresh-token grant.
  *
  * @see RFC 6749 §6
  * @returns a request for `HttpClient.execute`; read it with `processRefreshResponse`.
  */
 export const refreshRequest = (
-  settings: Settings,
+  settings: Pick<OAuthSettings, "oauthBaseUrl" | "clientId" | "userAgent">,
   refreshToken: Redacted.Redacted<string>
 ): HttpClientRequest.HttpClientRequest =>
   formPost(endpointsOf(settings).token, settings, {
@@ -186,25 +242,41 @@ export const refreshRequest = (
   })
 
 /**
- * Classifies a refresh answer: 2xx → tokens; `invalid_grant` → `InvalidGrant{endpoint:"refresh"}`;
- * a bare 401, 5xx, non-JSON 200 → transient errors (see `isTransient`).
+ * Classifies a refresh answer: 2xx → `Tokens`, or `RotatedOnly` when the body is unusable but
+ * carries a valid `refresh_token`; `invalid_grant` → `InvalidGrant{endpoint:"refresh"}`; a bare
+ * 401, 5xx, non-JSON 200 → transient errors (see `isTransient`). A 2xx body without a usable
+ * `refresh_token` whose fields fail validation is a `MalformedResponse`.
  *
- * @see RFC 6749 §5.1–5.2, protocol.md §3
- * @returns a `TokenResponse` for `toCredentials` (keep the old refresh token when none is sent).
+ * @see RFC 6749 §5.1–5.2, §6, protocol.md §3
+ * @returns a `RefreshAnswer`: `Tokens` for `toCredentials` (keep the old refresh token when none
+ * is sent); `RotatedOnly` means the old refresh token is likely dead, so persist the new one.
  */
-export const processRefreshResponse = (settings: Settings, answer: Answer): Effect.Effect<TokenResponse, AnswerError> =>
+export const processRefreshResponse = (
+  settings: Pick<OAuthSettings, "clientId">,
+  answer: Answer
+): Effect.Effect<RefreshAnswer, AnswerError> =>
   errorBodyOf(answer.json) === undefined && answer.status >= 200 && answer.status < 300 && answer.json !== undefined
-    ? decodeTokenResponse(answer)
+    ? decodeTokenResponse(answer).pipe(
+      Effect.map((tokens): RefreshAnswer => ({ _tag: "Tokens", tokens })),
+      Effect.catchTag("MalformedResponse", (problem) =>
+        decodeAnswer(RotatedJson, answer).pipe(
+          Effect.map((json): RefreshAnswer => ({ _tag: "RotatedOnly", refreshToken: json.refresh_token, problem })),
+          // No usable refresh token either: the first problem is the one to report.
+          Effect.mapError(() => problem)
+        ))
+    )
     : classifyFailure(settings, answer)
 
 /**
  * One refresh (protocol.md §3): POST grant_type=refresh_token with the configured timeout
  * (`settings.refreshTimeoutMs`). Fails with `InvalidGrant{endpoint:"refresh"}` when the token is dead.
+ *
+ * @returns a `RefreshAnswer` (see `processRefreshResponse`).
  */
 export const refresh: (
-  settings: Settings,
+  settings: RefreshSettings,
   refreshToken: Redacted.Redacted<string>
-) => Effect.Effect<TokenResponse, OAuthError, HttpClient.HttpClient> = Effect.fn("TokenEndpoint.refresh")(
+) => Effect.Effect<RefreshAnswer, OAuthError, HttpClient.HttpClient> = Effect.fn("TokenEndpoint.refresh")(
   function*(settings, refreshToken) {
     yield* checkOAuthBase(settings)
     const answer = yield* exchange("refresh", refreshRequest(settings, refreshToken), settings.refreshTimeoutMs)

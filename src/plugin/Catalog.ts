@@ -4,12 +4,12 @@
  *
  * @since 0.1.0
  */
-import { Effect, type FileSystem, Option } from "effect"
-import { pathsOf, type Settings } from "../Config.ts"
-import { readFileIfExists } from "../store/AtomicWrite.ts"
-import { API_KEY_MARKER, isRecord, PROVIDER_ID, qwenModels } from "../store/ConfigMerge.ts"
-import * as QwenCodeFile from "../store/QwenCodeFile.ts"
-import { toBaseUrl } from "../oauth/ResourceUrl.ts"
+import { Effect, type FileSystem } from "effect"
+import type { Settings } from "../Config.ts"
+import { toBaseUrl } from "../domain/ApiBaseUrl.ts"
+import { API_KEY_MARKER, PROVIDER_ID, qwenModels } from "../store/openclaw/Ids.ts"
+import { isRecord } from "../store/openclaw/Json.ts"
+import { hasStoredLogin } from "../store/StoredLogin.ts"
 import type { ProviderCatalogContext, ProviderCatalogResult } from "./types.ts"
 
 const nonEmpty = (u: unknown): string | undefined => (typeof u === "string" && u.trim() !== "" ? u.trim() : undefined)
@@ -21,34 +21,6 @@ export const explicitProvider = (config: unknown): { readonly [key: string]: unk
   const provider = isRecord(providers) ? providers[PROVIDER_ID] : undefined
   return isRecord(provider) ? provider : undefined
 }
-
-/** Does `auth-profiles.json` hold any profile of the provider? A broken file counts as none. */
-const hasOpenClawProfile = (authProfiles: string) =>
-  readFileIfExists(authProfiles, { credential: true }).pipe(
-    Effect.map(Option.match({
-      onNone: () => false,
-      onSome: (file) => {
-        try {
-          const json: unknown = JSON.parse(file.text)
-          const profiles = isRecord(json) ? json.profiles : undefined
-          return isRecord(profiles) &&
-            Object.values(profiles).some((p) => isRecord(p) && p.provider === PROVIDER_ID)
-        } catch {
-          return false
-        }
-      }
-    })),
-    Effect.orElseSucceed(() => false)
-  )
-
-/**
- * A valid Qwen Code file counts too: OpenClaw imports it as a `qwen-portal:qwen-cli` profile
- * whenever it loads its store (files.md).
- */
-const hasQwenCodeLogin = (settings: Settings) =>
-  settings.qwenCodeSync
-    ? QwenCodeFile.read(pathsOf(settings).qwenCreds).pipe(Effect.map(Option.isSome), Effect.orElseSucceed(() => false))
-    : Effect.succeed(false)
 
 /**
  * The catalog entry: `apiKey` = env key ?? explicit `apiKey` ?? the `qwen-oauth` marker (when a
@@ -68,9 +40,7 @@ export const catalog = (
     let apiKey = envKey ?? explicitKey
     if (apiKey === undefined) {
       const agentDir = nonEmpty(ctx.agentDir) ?? settings.openclawAgentDir
-      const stored = (yield* hasOpenClawProfile(`${agentDir}/auth-profiles.json`)) ||
-        (yield* hasQwenCodeLogin(settings))
-      if (stored) apiKey = API_KEY_MARKER
+      if (yield* hasStoredLogin(settings, agentDir)) apiKey = API_KEY_MARKER
     }
     if (apiKey === undefined) return null
     return {

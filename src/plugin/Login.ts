@@ -1,19 +1,16 @@
 /**
  * `auth[0].run`: qwen-auth's device login (RFC 8628 + PKCE) through OpenClaw's prompter, ending
- * in the `ProviderAuthResult` OpenClaw's own `buildOauthProviderAuthResult` would produce. The
- * Qwen Code file and the state file are written under Qwen Code's lock; the OpenClaw profile is
- * left to OpenClaw, which saves it from the result.
+ * in the `ProviderAuthResult` OpenClaw's own `buildOauthProviderAuthResult` would produce.
+ * The core's login flow writes qwen-auth's copies (Qwen Code's file, the state file) under Qwen
+ * Code's lock; the OpenClaw profile is left to OpenClaw, which saves it from the result.
  *
  * @since 0.1.0
  */
-import { Clock, Effect, Redacted } from "effect"
-import { DEFAULT_API_BASE_URL, type Settings } from "../Config.ts"
-import { type PollProgress, pollForTokens } from "../login/Poller.ts"
-import { type DeviceAuthorization, startDeviceAuthorization } from "../oauth/DeviceAuthorization.ts"
-import { checkResourceUrl } from "../oauth/ResourceUrl.ts"
-import { toCredentials } from "../oauth/TokenEndpoint.ts"
-import { ALIAS, CODER_REF, PROFILE_ID, PROVIDER_ID, VISION_REF } from "../store/ConfigMerge.ts"
-import { readShared, withQwenLock, writeShared } from "./QwenCodeSync.ts"
+import { Effect, Redacted } from "effect"
+import { DEFAULT_API_BASE_URL } from "../Config.ts"
+import * as Login from "../login/Login.ts"
+import type { DeviceAuthorization, PollProgress } from "../login/Login.ts"
+import { ALIAS, CODER_REF, PROFILE_ID, PROVIDER_ID, VISION_REF } from "../store/openclaw/Ids.ts"
 import type { OAuthCredential, ProviderAuthContext, ProviderAuthResult } from "./types.ts"
 
 /** The title of every note the login shows. */
@@ -77,42 +74,33 @@ export const authResult = (credential: OAuthCredential, baseUrl: string): Provid
 })
 
 /**
- * The whole login. Nothing is written until the tokens are in hand and their `resource_url`
- * passed the host check.
+ * The whole login, through the core's one login flow in host mode (OpenClaw saves the profile
+ * and applies the config patch from the result); this module only renders it.
  *
  * @since 0.1.0
  * @category login
  */
-export const login = Effect.fn("Plugin.login")(function*(settings: Settings, ctx: ProviderAuthContext) {
+export const login = Effect.fn("Plugin.login")(function*(ctx: ProviderAuthContext) {
   const progress = yield* Effect.sync(() => ctx.prompter.progress("Starting Qwen OAuth…"))
+  let userCode = ""
   return yield* Effect.gen(function*() {
-    const { pkce, device } = yield* startDeviceAuthorization(settings)
-    const issuedAtMs = yield* Clock.currentTimeMillis
-    yield* Effect.promise(async () => ctx.prompter.note(deviceNote(device), NOTE_TITLE))
-    yield* openQuietly(ctx, device.verificationUriComplete ?? device.verificationUri)
-    const tokens = yield* pollForTokens(settings, device, pkce, {
-      issuedAtMs,
-      onProgress: (p) => Effect.sync(() => progress.update(progressLine(device.userCode, p)))
+    const result = yield* Login.login({
+      // OpenClaw asked for a login: run one.
+      force: true,
+      openclaw: { _tag: "Host" },
+      onDevice: (device) =>
+        Effect.gen(function*() {
+          userCode = device.userCode
+          yield* Effect.promise(async () => ctx.prompter.note(deviceNote(device), NOTE_TITLE))
+          yield* openQuietly(ctx, device.verificationUriComplete ?? device.verificationUri)
+        }),
+      onProgress: (p) => Effect.sync(() => progress.update(progressLine(userCode, p)))
     })
-    const baseUrl = yield* checkResourceUrl(settings, tokens.resourceUrl)
-    const credentials = toCredentials(tokens, yield* Clock.currentTimeMillis)
-    // The device code is spent by now: a Qwen Code file we cannot write costs a warning, not the
-    // login (OpenClaw saves its profile from the result either way).
-    const problem = yield* withQwenLock(
-      settings,
-      Effect.flatMap(readShared(settings), (shared) =>
-        writeShared(settings, shared, credentials, {
-          issuedLifetimeSeconds: tokens.expiresInSeconds,
-          lastWrittenBaseUrl: baseUrl
-        }))
-    ).pipe(
-      Effect.map((written) => written.skipped?.message),
-      Effect.catch((e) => Effect.succeed(e.message))
-    )
     yield* Effect.sync(() => progress.stop("Qwen OAuth complete"))
-    if (problem !== undefined) {
-      yield* Effect.promise(async () => ctx.prompter.note(`Qwen Code's credentials were not updated: ${problem}`, NOTE_TITLE))
+    for (const warning of result.warnings) {
+      yield* Effect.promise(async () => ctx.prompter.note(warning, NOTE_TITLE))
     }
+    const credentials = result.credentials
     const credential: OAuthCredential = {
       type: "oauth",
       provider: PROVIDER_ID,
@@ -120,7 +108,7 @@ export const login = Effect.fn("Plugin.login")(function*(settings: Settings, ctx
       ...(credentials.refreshToken !== undefined ? { refresh: Redacted.value(credentials.refreshToken) } : {}),
       expires: credentials.expiresAt
     }
-    return authResult(credential, baseUrl)
+    return authResult(credential, result.baseUrl)
   }).pipe(
     Effect.onError(() => Effect.sync(() => progress.stop("Qwen OAuth failed")))
   )

@@ -1,20 +1,19 @@
 /**
- * `refreshOAuth(cred)`: one refresh transaction under Qwen Code's lock only (OpenClaw already
- * holds its `auth-profiles.json` lock when it calls this). Re-read `oauth_creds.json`; adopt a
- * newer token a peer (Qwen Code, qwen-auth's CLI) stored there, with no POST; otherwise one POST
- * with the newest refresh token known, and the rotated tokens written back before the lock is
- * released. OpenClaw saves the returned credential in its own store.
+ * `refreshOAuth(cred)`: OpenClaw's credential in, the one it should save out. An adapter over
+ * the core's refresh transaction in host mode: OpenClaw's copy is the credential it passed (it
+ * already holds its own store's lock), so only Qwen Code's lock is taken; a newer token a peer
+ * stored is adopted without a POST, otherwise one POST, persisted to qwen-auth's copies before
+ * the result goes back.
  *
  * @since 0.1.0
  */
-import { Clock, Effect, Redacted } from "effect"
-import type { Settings } from "../Config.ts"
-import { Credentials, sameRefreshToken } from "../domain/Credentials.ts"
-import { checkResourceUrl } from "../oauth/ResourceUrl.ts"
-import * as TokenEndpoint from "../oauth/TokenEndpoint.ts"
-import { windowsOf } from "../token/TokenState.ts"
+import { Effect, Redacted } from "effect"
+import { Credentials } from "../domain/Credentials.ts"
+import { LoginRequired } from "../domain/Errors.ts"
+import { QwenAuthConfig } from "../Config.ts"
+import { CredentialStore } from "../store/CredentialStore.ts"
+import * as Refresh from "../token/Refresh.ts"
 import { NotRefreshable } from "./PluginErrors.ts"
-import { readShared, type Shared, stateOf, usableStored, withQwenLock, writeShared } from "./QwenCodeSync.ts"
 import type { OAuthCredential } from "./types.ts"
 
 /** OpenClaw's credential as qwen-auth `Credentials` (no `resource_url`: OpenClaw keeps none). */
@@ -40,77 +39,27 @@ export const toOpenClaw = (cred: OAuthCredential, next: Credentials): OAuthCrede
   }
 }
 
-/** What to do under the lock, decided from the files just read. */
-type Plan =
-  | { readonly _tag: "Adopt"; readonly credentials: Credentials }
-  | { readonly _tag: "Post"; readonly base: Credentials; readonly refreshToken: Redacted.Redacted<string> }
-
 /**
- * Adopt a different stored token that is not yet due for refresh itself; else refresh the newer
- * of the two chains (the stored one when it expires later: under rotation OpenClaw's refresh
- * token may already be dead).
- */
-export const plan = (settings: Settings, shared: Shared, cred: Credentials, nowMs: number): Plan | undefined => {
-  const stored = usableStored(shared)
-  if (stored !== undefined) {
-    const lifetime = stateOf(shared).issuedLifetimeSeconds
-    const due = windowsOf(stored.expiresAt, settings.refreshMarginSeconds * 1000, lifetime !== undefined ? lifetime * 1000 : undefined)
-      .advisoryAt
-    const differs = Redacted.value(stored.accessToken) !== Redacted.value(cred.accessToken)
-    if (differs && nowMs < due) return { _tag: "Adopt", credentials: stored }
-  }
-  const storedRefreshable = stored?.refreshToken !== undefined ? stored : undefined
-  const preferStored = storedRefreshable !== undefined &&
-    (storedRefreshable.expiresAt > cred.expiresAt || sameRefreshToken(storedRefreshable, cred) ||
-      cred.refreshToken === undefined)
-  const base = preferStored ? storedRefreshable : cred
-  return base.refreshToken === undefined ? undefined : { _tag: "Post", base, refreshToken: base.refreshToken }
-}
-
-/**
- * The refresh transaction. A refused refresh token is recorded (by hash) in the state file and
- * fails with `InvalidGrant`; nothing is deleted.
+ * The credential OpenClaw should save. Runs with the store in host mode over `cred`; a refused
+ * refresh token is recorded (by hash) and fails with `InvalidGrant`; nothing is deleted.
  *
  * @since 0.1.0
  * @category refresh
  */
-export const refreshCredential = Effect.fn("Plugin.refreshOAuth")(function*(settings: Settings, cred: OAuthCredential) {
-  const current = fromOpenClaw(cred)
-  const transaction = Effect.gen(function*() {
-    const shared = yield* readShared(settings)
-    const decided = plan(settings, shared, current, yield* Clock.currentTimeMillis)
-    if (decided === undefined) return yield* new NotRefreshable()
-    if (decided._tag === "Adopt") return toOpenClaw(cred, decided.credentials)
-
-    const answer = yield* TokenEndpoint.refresh(settings, decided.refreshToken).pipe(
-      Effect.catchTag("InvalidGrant", (error) =>
-        // Recorded in the same locked step, so the CLI reports "needs login" too.
-        writeShared(settings, shared, undefined, { refused: decided.refreshToken }).pipe(
-          Effect.ignore,
-          Effect.andThen(Effect.fail(error))
-        ))
-    )
-    // A resource_url we would not send tokens to is not passed on to Qwen Code.
-    const trusted = answer.resourceUrl === undefined
-      ? answer
-      : yield* checkResourceUrl(settings, answer.resourceUrl).pipe(
-        Effect.as(answer),
-        Effect.catch((e) =>
-          Effect.logWarning(`qwen-auth: ignoring the refreshed resource_url (${e.message})`).pipe(
-            Effect.as({ ...answer, resourceUrl: undefined })
-          )
-        )
-      )
-    const next = TokenEndpoint.toCredentials(trusted, yield* Clock.currentTimeMillis, decided.base)
-    // The rotated refresh token is returned to OpenClaw even if Qwen Code's file cannot take it.
-    const written = yield* writeShared(settings, shared, next, { issuedLifetimeSeconds: answer.expiresInSeconds }).pipe(
-      Effect.catch((e) => Effect.logWarning(`qwen-auth: could not update ${e.path}: ${e.message}`).pipe(Effect.as(undefined)))
-    )
-    if (written?.skipped !== undefined) {
-      yield* Effect.logWarning(`qwen-auth: left Qwen Code's credentials alone: ${written.skipped.message}`)
-    }
-    return toOpenClaw(cred, next)
-  })
-  // The state file is only ever rewritten under Qwen Code's lock, so the lock is taken even with sync off.
-  return yield* withQwenLock(settings, transaction)
+export const refreshCredential = Effect.fn("Plugin.refreshOAuth")(function*(cred: OAuthCredential) {
+  const settings = yield* QwenAuthConfig
+  const store = yield* CredentialStore
+  const outcome = yield* Refresh.run(store, settings, { known: fromOpenClaw(cred), failedToken: undefined })
+  switch (outcome._tag) {
+    case "Refreshed":
+    case "Adopted":
+      // The host cell holds what the store wrote; an adoption leaves it as OpenClaw passed it.
+      return toOpenClaw(cred, outcome.credentials)
+    case "Refused":
+      return yield* outcome.error
+    case "Absent":
+      return yield* (outcome.reason === "not-refreshable" || outcome.reason === "none"
+        ? new NotRefreshable()
+        : new LoginRequired({ reason: outcome.reason === "logged-out" ? "You logged out of Qwen with qwen-auth." : "Qwen refused the stored refresh token." }))
+  }
 })

@@ -1,7 +1,8 @@
 /**
  * The Effect side of the plugin, loaded by the entry with a dynamic `import()` on the first call
  * (so importing the entry costs nothing and works on any Node). One `ManagedRuntime` per plugin
- * instance, built on first use: the file system and the undici `HttpClient`. It forks no
+ * instance, built on first use: the file system and the undici `HttpClient` (the core's wiring,
+ * `QwenAuth`); every call runs the core with the credential store in host mode. It forks no
  * background fiber and arms no timer between calls, so a short OpenClaw command exits as soon as
  * its own work is done.
  *
@@ -10,12 +11,12 @@
 import * as NodeFileSystem from "@effect/platform-node/NodeFileSystem"
 import { Effect, Exit, type FileSystem, Layer, ManagedRuntime } from "effect"
 import type { HttpClient } from "effect/http"
-import { resolveSettings, type Settings } from "../Config.ts"
-import * as HttpClientLayer from "../internal/HttpClientLayer.ts"
+import { QwenAuthConfig, type Settings } from "../Config.ts"
+import * as QwenAuth from "../QwenAuth.ts"
 import { catalog } from "./Catalog.ts"
 import { login } from "./Login.ts"
 import { errorFromCause } from "./PluginErrors.ts"
-import { refreshCredential } from "./Refresh.ts"
+import { fromOpenClaw, refreshCredential } from "./Refresh.ts"
 import type { OAuthCredential, ProviderAuthContext, ProviderAuthResult, ProviderCatalogContext, ProviderCatalogResult } from "./types.ts"
 
 /**
@@ -38,19 +39,20 @@ export interface PluginRuntime {
  * @category constructors
  */
 export const makeRuntime = (overrides: Partial<Settings> = {}): PluginRuntime => {
-  const runtime = ManagedRuntime.make(Layer.mergeAll(NodeFileSystem.layer, HttpClientLayer.layer))
+  const runtime = ManagedRuntime.make(Layer.mergeAll(NodeFileSystem.layer, QwenAuth.httpClient))
   const run = <A, E>(
     step: "login" | "refresh" | "catalog",
-    body: (settings: Settings) => Effect.Effect<A, E, HttpClient.HttpClient | FileSystem.FileSystem>
+    body: Effect.Effect<A, E, HttpClient.HttpClient | FileSystem.FileSystem | QwenAuthConfig>
   ): Promise<A> =>
-    runtime.runPromiseExit(Effect.flatMap(resolveSettings(overrides), body)).then((exit) => {
+    runtime.runPromiseExit(Effect.provide(body, QwenAuthConfig.layer(overrides))).then((exit) => {
       if (Exit.isSuccess(exit)) return exit.value
       throw errorFromCause(exit.cause, step)
     })
+  // OpenClaw owns its store and lock: each call gets the store in host mode over what it passed.
   return {
-    authRun: (ctx) => run("login", (settings) => login(settings, ctx)),
-    refreshOAuth: (cred) => run("refresh", (settings) => refreshCredential(settings, cred)),
-    catalogRun: (ctx) => run("catalog", (settings) => catalog(settings, ctx)),
+    authRun: (ctx) => run("login", login(ctx).pipe(Effect.provide(QwenAuth.hostStore(undefined)))),
+    refreshOAuth: (cred) => run("refresh", refreshCredential(cred).pipe(Effect.provide(QwenAuth.hostStore(fromOpenClaw(cred))))),
+    catalogRun: (ctx) => run("catalog", QwenAuthConfig.use((settings) => catalog(settings, ctx))),
     dispose: () => runtime.dispose()
   }
 }

@@ -16,7 +16,7 @@ import type { PluginApi, PluginEntry, ProviderPlugin } from "./types.ts"
 
 export type * from "./types.ts"
 
-// Kept as literals so the entry loads no Effect code; a test checks them against ConfigMerge.ts.
+// Kept as literals so the entry loads no Effect code; a test checks them against store/openclaw/Ids.ts.
 /** @since 0.1.0 @category constants */
 export const PLUGIN_ID = "qwen-portal-auth"
 /** @since 0.1.0 @category constants */

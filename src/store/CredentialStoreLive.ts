@@ -1,269 +1,270 @@
 /**
- * The implementation behind `CredentialStore.layer`: reads and reconciles every source, and
+ * The implementation behind `CredentialStore`'s layers: reads and reconciles every copy, and
  * writes under the locks in the fixed order (OpenClaw's `auth-profiles.json` lock, then Qwen
- * Code's `oauth_creds.lock`). Kept apart from the contract file, which imports it.
+ * Code's `oauth_creds.lock`).
+ *
+ * Two modes. **Files**: OpenClaw's copy is `auth-profiles.json`, under OpenClaw's lock (the CLI,
+ * the Layer). **Host**: inside OpenClaw, which owns its store and already holds its lock when it
+ * calls the plugin; OpenClaw's copy is the credential it handed over (a `HostCredential`), only
+ * Qwen Code's lock is taken, and the result goes back to OpenClaw, which saves it.
  *
  * @since 0.1.0
  */
-import { Effect, FileSystem, Option, type Scope } from "effect"
+import { Effect, FileSystem, Option, Ref, type Scope } from "effect"
 import { dirname } from "node:path"
 import { pathsOf, QwenAuthConfig } from "../Config.ts"
 import type { Credentials } from "../domain/Credentials.ts"
-import { type FileAccessError, type LockError, MalformedFile } from "../domain/Errors.ts"
+import type { FileAccessError, LockError, MalformedFile } from "../domain/Errors.ts"
 import { ensureDirectory, removeIfExists, sweepStaleTempFiles } from "./AtomicWrite.ts"
-import type { LogoutReport, SaveOptions, Snapshot, StoreError, UpdateDecision } from "./CredentialStore.ts"
+import * as CredentialFile from "./CredentialFile.ts"
+import type { HostCredential } from "./HostCredential.ts"
 import * as QwenCodeLock from "./locks/QwenCodeLock.ts"
-import { OpenClawLock } from "./locks/OpenClawLock.ts"
+import type { OpenClawLockShape } from "./locks/OpenClawLock.ts"
 import * as OpenClawProfiles from "./OpenClawProfiles.ts"
 import * as QwenCodeFile from "./QwenCodeFile.ts"
-import {
-  openclawCredentials,
-  qwenCredentials,
-  readSources,
-  reconcile,
-  sameCredentials,
-  type Sources,
-  stateKey,
-  stateOf
-} from "./Reconcile.ts"
+import { type OpenClawCopy, openclawCredentials, qwenCredentials, reconcile, type Sources, stateOf } from "./Reconcile.ts"
+import type { Snapshot } from "./Snapshot.ts"
 import * as StateFile from "./StateFile.ts"
-import { tokenHash } from "../domain/Credentials.ts"
 
-/** Options of `update` (additive to the contract). @since 0.1.0 @category models */
-export interface UpdateOptions {
-  /** The host (OpenClaw) already holds its `auth-profiles.json` lock: take only Qwen Code's. */
-  readonly openclawLockHeld?: boolean
+/** Errors a store operation can fail with. @since 0.1.0 @category errors */
+export type StoreError = MalformedFile | FileAccessError | LockError
+
+/** What `logout` removed. @since 0.1.0 @category models */
+export interface LogoutReport {
+  readonly removed: ReadonlyArray<string>
+  readonly wasLoggedIn: boolean
 }
 
-type WriteError = MalformedFile | FileAccessError | LockError
+/**
+ * The decision an `update` step returns: write `next` (to every copy) or nothing.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface UpdateDecision<A> {
+  readonly next: Credentials | undefined
+  /** Also record this refresh token as refused (by hash), in the same locked step. */
+  readonly refused?: Credentials["refreshToken"]
+  readonly result: A
+}
+
+/** Where OpenClaw's copy lives. @since 0.1.0 @category models */
+export type OpenClawSide =
+  | { readonly _tag: "Files"; readonly lock: OpenClawLockShape }
+  | { readonly _tag: "Host"; readonly credential: HostCredential["Service"] }
 
 /** Builds the store's operations; the services are captured once. */
-export const makeStore = Effect.gen(function*() {
-  const fs = yield* FileSystem.FileSystem
-  const settings = yield* QwenAuthConfig
-  const openclawLock = yield* OpenClawLock
-  const paths = pathsOf(settings)
-  const provideFs = Effect.provideService(FileSystem.FileSystem, fs)
+export const makeStore = (side: OpenClawSide) =>
+  Effect.gen(function*() {
+    const fs = yield* FileSystem.FileSystem
+    const settings = yield* QwenAuthConfig
+    const paths = pathsOf(settings)
+    const provideFs = Effect.provideService(FileSystem.FileSystem, fs)
 
-  const read = provideFs(readSources(paths, settings.qwenCodeSync))
+    const readOpenClaw: Effect.Effect<CredentialFile.Read<OpenClawCopy>, never, FileSystem.FileSystem> =
+      side._tag === "Host"
+        ? Effect.map(Ref.get(side.credential), (c) => ({
+          _tag: "Ok",
+          value: { profile: c === undefined ? { _tag: "Absent" } : { _tag: "Present", credentials: c, raw: {} }, raw: undefined, file: undefined }
+        }))
+        : CredentialFile.read(OpenClawProfiles.codec, paths.authProfiles)
 
-  /** Both locks in the fixed order; `guard` fails once OpenClaw's lock is lost. */
-  const withLocks = <A, E, R>(
-    body: (guard: Effect.Effect<void, LockError>) => Effect.Effect<A, E, R>,
-    options?: UpdateOptions
-  ): Effect.Effect<A, E | LockError, Exclude<R, Scope.Scope>> => {
-    const qwenLocked = (guard: Effect.Effect<void, LockError>) =>
-      Effect.andThen(provideFs(QwenCodeLock.acquire(paths.qwenLock)), body(guard))
-    if (options?.openclawLockHeld === true) return Effect.scoped(qwenLocked(Effect.void))
-    return Effect.scoped(
-      Effect.flatMap(
-        openclawLock.acquire(paths.authProfiles),
-        (handle) => Effect.raceFirst(qwenLocked(handle.check), handle.compromised)
-      )
-    )
-  }
-
-  const sweep = Effect.all([
-    sweepStaleTempFiles(settings.qwenHome),
-    sweepStaleTempFiles(settings.openclawAgentDir)
-  ]).pipe(Effect.asVoid, provideFs)
-
-  /** The state after writing `next`: its hash is no longer blocked; lifetime and resource kept. */
-  const stateFor = (
-    state: StateFile.State,
-    next: Credentials,
-    lifetime: number | undefined,
-    refused: Credentials["refreshToken"]
-  ): StateFile.State => {
-    const key = tokenHash(stateKey(next))
-    const base: StateFile.State = {
-      ...state,
-      refusedRefreshTokens: state.refusedRefreshTokens.filter((h) => h !== key),
-      loggedOut: state.loggedOut.filter((h) => h !== key)
-    }
-    const withLifetime = lifetime === undefined ? base : { ...base, issuedLifetimeSeconds: lifetime }
-    const { resourceUrl: _r, ...withoutResource } = withLifetime
-    const resourced = next.resourceUrl === undefined ? withoutResource : { ...withLifetime, resourceUrl: next.resourceUrl }
-    return refused === undefined ? resourced : StateFile.withRefused(resourced, refused)
-  }
-
-  /**
-   * Writes `next` to every writable target (a broken file is never overwritten), then the state
-   * file. With `skipUnchanged`, targets that already hold `next` are left alone.
-   */
-  const writeTargets = (
-    sources: Sources,
-    next: Credentials,
-    options: {
-      readonly guard: Effect.Effect<void, LockError>
-      readonly skipUnchanged: boolean
-      readonly lifetime: number | undefined
-      readonly refused?: Credentials["refreshToken"]
-    }
-  ): Effect.Effect<ReadonlyArray<string>, WriteError> =>
-    Effect.gen(function*() {
-      const written: Array<string> = []
-      const skipped: Array<MalformedFile | FileAccessError> = []
-      yield* options.guard
-      if (sources.openclaw._tag === "Bad") {
-        skipped.push(sources.openclaw.error)
-      } else {
-        const current = openclawCredentials(sources)
-        if (!(options.skipUnchanged && current !== undefined && sameCredentials(current, next))) {
-          yield* ensureDirectory(dirname(paths.authProfiles))
-          const raw = sources.openclaw._tag === "Ok" ? sources.openclaw.value.raw : undefined
-          yield* OpenClawProfiles.write(paths.authProfiles, next, raw)
-          written.push(paths.authProfiles)
-        }
-      }
-      // Credentials without a refresh token go only to the OpenClaw profile (files.md).
-      if (settings.qwenCodeSync && next.refreshToken !== undefined) {
-        if (sources.qwen._tag === "Bad") {
-          skipped.push(sources.qwen.error)
-        } else {
-          const current = qwenCredentials(sources)
-          if (!(options.skipUnchanged && current !== undefined && sameCredentials(current, next))) {
-            yield* ensureDirectory(settings.qwenHome)
-            const raw = sources.qwen._tag === "Ok" ? sources.qwen.value.raw : undefined
-            yield* options.guard
-            yield* QwenCodeFile.write(paths.qwenCreds, next, raw)
-            written.push(paths.qwenCreds)
-          }
-        }
-      }
-      if (written.length === 0 && skipped.length > 0) {
-        const anyCurrent = [openclawCredentials(sources), qwenCredentials(sources)].some((c) =>
-          c !== undefined && sameCredentials(c, next)
-        )
-        if (!anyCurrent) return yield* Effect.fail(skipped[0]!)
-      }
-      // A broken state file is reported by `load` and left alone; the credentials still count.
-      if (sources.state._tag !== "Bad") {
-        const current = stateOf(sources)
-        const nextState = stateFor(current, next, options.lifetime, options.refused)
-        const raw = sources.state._tag === "Ok" ? sources.state.value.raw : undefined
-        if (StateFile.encode(nextState, raw) !== StateFile.encode(current, raw) || sources.state._tag === "Missing") {
-          yield* StateFile.writeAt(paths.state, nextState, raw)
-          written.push(paths.state)
-        }
-      }
-      return written
-    }).pipe(provideFs)
-
-  const requireState = (sources: Sources) =>
-    sources.state._tag === "Bad" ? Effect.fail(sources.state.error) : Effect.succeed(stateOf(sources))
-
-  const writeState = (sources: Sources, state: StateFile.State) =>
-    StateFile.writeAt(paths.state, state, sources.state._tag === "Ok" ? sources.state.value.raw : undefined).pipe(
+    const read: Effect.Effect<Sources> = Effect.all({
+      qwen: settings.qwenCodeSync ? CredentialFile.read(QwenCodeFile.codec, paths.qwenCreds) : Effect.succeed(CredentialFile.missing),
+      openclaw: readOpenClaw,
+      state: CredentialFile.read(StateFile.codec, paths.state)
+    }).pipe(
+      Effect.map((r): Sources => ({ paths, qwenCodeSync: settings.qwenCodeSync, hosted: side._tag === "Host", ...r })),
       provideFs
     )
 
-  const load: Effect.Effect<Snapshot, StoreError> = Effect.flatMap(read, reconcile).pipe(
-    Effect.withSpan("CredentialStore.load")
-  )
+    /** The locks in the fixed order; `guard` fails once OpenClaw's lock is lost. */
+    const withLocks = <A, E, R>(
+      body: (guard: Effect.Effect<void, LockError>) => Effect.Effect<A, E, R>
+    ): Effect.Effect<A, E | LockError, Exclude<R, Scope.Scope>> => {
+      const qwenLocked = (guard: Effect.Effect<void, LockError>) =>
+        Effect.andThen(provideFs(QwenCodeLock.acquire(paths.qwenLock)), body(guard))
+      if (side._tag === "Host") return Effect.scoped(qwenLocked(Effect.void))
+      return Effect.scoped(
+        Effect.flatMap(
+          side.lock.acquire(paths.authProfiles),
+          (handle) => Effect.raceFirst(qwenLocked(handle.check), handle.compromised)
+        )
+      )
+    }
 
-  const save = Effect.fn("CredentialStore.save")(function*(credentials: Credentials, options?: SaveOptions) {
-    return yield* withLocks((guard) =>
+    const sweep = Effect.all([
+      sweepStaleTempFiles(settings.qwenHome),
+      side._tag === "Files" ? sweepStaleTempFiles(settings.openclawAgentDir) : Effect.void
+    ]).pipe(Effect.asVoid, provideFs)
+
+    const writeOpenClaw = (sources: Sources, next: Credentials | undefined) =>
+      side._tag === "Host"
+        ? Ref.set(side.credential, next)
+        : Effect.andThen(
+          ensureDirectory(dirname(paths.authProfiles)),
+          CredentialFile.write(OpenClawProfiles.codec, paths.authProfiles, next, CredentialFile.rawOf(sources.openclaw))
+        ).pipe(provideFs)
+
+    const writeState = (sources: Sources, state: StateFile.State) =>
+      CredentialFile.write(StateFile.codec, paths.state, state, CredentialFile.rawOf(sources.state)).pipe(provideFs)
+
+    /**
+     * Writes `next` to every writable copy (a broken file is never overwritten), then the state
+     * file. With `skipUnchanged`, copies that already hold `next` are left alone.
+     */
+    const writeCopies = (
+      sources: Sources,
+      next: Credentials,
+      options: {
+        readonly guard: Effect.Effect<void, LockError>
+        readonly skipUnchanged: boolean
+        readonly refused?: Credentials["refreshToken"]
+      }
+    ): Effect.Effect<ReadonlyArray<string>, StoreError> =>
       Effect.gen(function*() {
-        const sources = yield* read
-        // The primary target must be writable: fail before writing anything.
-        if (sources.openclaw._tag === "Bad") return yield* Effect.fail(sources.openclaw.error)
-        const written = yield* writeTargets(sources, credentials, {
-          guard,
-          skipUnchanged: false,
-          lifetime: options?.issuedLifetimeSeconds
-        })
-        yield* sweep
+        const written: Array<string> = []
+        let hostWritten = false
+        const skipped: Array<MalformedFile | FileAccessError> = []
+        const holds = (current: Credentials | undefined) => options.skipUnchanged && current?.sameTokens(next) === true
+        yield* options.guard
+        if (sources.openclaw._tag === "Bad") {
+          skipped.push(sources.openclaw.error)
+        } else if (!holds(openclawCredentials(sources))) {
+          yield* writeOpenClaw(sources, next)
+          if (side._tag === "Files") written.push(paths.authProfiles)
+          else hostWritten = true
+        }
+        // Credentials without a refresh token go only to OpenClaw's copy (files.md).
+        if (settings.qwenCodeSync && next.refreshable) {
+          if (sources.qwen._tag === "Bad") {
+            skipped.push(sources.qwen.error)
+          } else if (!holds(qwenCredentials(sources))) {
+            yield* options.guard
+            yield* CredentialFile.write(QwenCodeFile.codec, paths.qwenCreds, next, CredentialFile.rawOf(sources.qwen)).pipe(
+              provideFs
+            )
+            written.push(paths.qwenCreds)
+          }
+        }
+        if (written.length === 0 && !hostWritten && skipped.length > 0) {
+          const anyCurrent = [openclawCredentials(sources), qwenCredentials(sources)].some((c) => c?.sameTokens(next))
+          if (!anyCurrent) return yield* Effect.fail(skipped[0]!)
+        }
+        // A broken state file is reported by `load` and left alone; the credentials still count.
+        if (sources.state._tag !== "Bad") {
+          const current = stateOf(sources)
+          const nextState = StateFile.afterSave(current, next, options.refused)
+          const raw = CredentialFile.rawOf(sources.state)
+          if (sources.state._tag === "Missing" || StateFile.encode(nextState, raw) !== StateFile.encode(current, raw)) {
+            yield* writeState(sources, nextState)
+            written.push(paths.state)
+          }
+        }
         return written
       })
-    )
-  })
 
-  const update = <A, E, R>(
-    f: (current: Snapshot) => Effect.Effect<UpdateDecision<A>, E, R>,
-    options?: UpdateOptions
-  ): Effect.Effect<A, E | StoreError, R> =>
-    withLocks((guard) =>
-      // Once `f` has an answer (perhaps a rotated refresh token the server already considers
-      // spent), persisting it must not be interrupted: a lost rotation forces a new login.
-      Effect.uninterruptibleMask((restore) => Effect.gen(function*() {
-        const sources = yield* restore(read)
-        const snapshot = yield* restore(reconcile(sources))
-        const decision = yield* restore(f(snapshot))
-        if (decision.next !== undefined) {
-          yield* writeTargets(sources, decision.next, {
-            guard,
-            skipUnchanged: true,
-            lifetime: decision.issuedLifetimeSeconds,
-            refused: decision.refused
-          })
+    const requireState = (sources: Sources) =>
+      sources.state._tag === "Bad" ? Effect.fail(sources.state.error) : Effect.succeed(stateOf(sources))
+
+    const load: Effect.Effect<Snapshot, StoreError> = Effect.flatMap(read, reconcile).pipe(
+      Effect.withSpan("CredentialStore.load")
+    )
+
+    const save = Effect.fn("CredentialStore.save")(function*(credentials: Credentials) {
+      return yield* withLocks((guard) =>
+        Effect.gen(function*() {
+          const sources = yield* read
+          // The primary copy must be writable: fail before writing anything.
+          if (sources.openclaw._tag === "Bad") return yield* Effect.fail(sources.openclaw.error)
+          const written = yield* writeCopies(sources, credentials, { guard, skipUnchanged: false })
           yield* sweep
-        } else if (decision.refused !== undefined) {
+          return written
+        })
+      )
+    })
+
+    const update = <A, E, R>(
+      f: (current: Snapshot) => Effect.Effect<UpdateDecision<A>, E, R>
+    ): Effect.Effect<A, E | StoreError, R> =>
+      withLocks((guard) =>
+        // Once `f` has an answer (perhaps a rotated refresh token the server already considers
+        // spent), persisting it must not be interrupted: a lost rotation forces a new login.
+        Effect.uninterruptibleMask((restore) =>
+          Effect.gen(function*() {
+            const sources = yield* restore(read)
+            const snapshot = yield* restore(reconcile(sources))
+            const decision = yield* restore(f(snapshot))
+            if (decision.next !== undefined) {
+              yield* writeCopies(sources, decision.next, { guard, skipUnchanged: true, refused: decision.refused })
+              yield* sweep
+            } else if (decision.refused !== undefined) {
+              const state = yield* requireState(sources)
+              yield* guard
+              yield* writeState(sources, StateFile.withRefused(state, decision.refused))
+              // A refresh killed before its first rename leaves a temp file; this path writes too.
+              yield* sweep
+            }
+            return decision.result
+          })
+        )
+      ).pipe(Effect.withSpan("CredentialStore.update")) as Effect.Effect<A, E | StoreError, R>
+
+    const markRefused = Effect.fn("CredentialStore.markRefused")(function*(refreshToken: Credentials["refreshToken"]) {
+      if (refreshToken === undefined) return
+      yield* withLocks((guard) =>
+        Effect.gen(function*() {
+          const sources = yield* read
           const state = yield* requireState(sources)
           yield* guard
-          yield* writeState(sources, StateFile.withRefused(state, decision.refused))
-          // A refresh killed before its first rename leaves a temp file; this path writes too.
-          yield* sweep
-        }
-        return decision.result
-      })), options).pipe(Effect.withSpan("CredentialStore.update")) as Effect.Effect<A, E | StoreError, R>
-
-  const markRefused = Effect.fn("CredentialStore.markRefused")(function*(
-    refreshToken: Credentials["refreshToken"]
-  ) {
-    if (refreshToken === undefined) return
-    yield* withLocks((guard) =>
-      Effect.gen(function*() {
-        const sources = yield* read
-        const state = yield* requireState(sources)
-        yield* guard
-        yield* writeState(sources, StateFile.withRefused(state, refreshToken))
-      })
-    )
-  })
-
-  const logout = Effect.fn("CredentialStore.logout")(function*(options: { readonly all: boolean }) {
-    // Nothing stored: nothing to remove, and no lock folders created on a machine without them.
-    const exists = (path: string) => fs.exists(path).pipe(Effect.orElseSucceed(() => true))
-    if (!(yield* exists(paths.authProfiles)) && !(settings.qwenCodeSync && (yield* exists(paths.qwenCreds)))) {
-      return { removed: [], wasLoggedIn: false } satisfies LogoutReport
-    }
-    return yield* withLocks((guard) =>
-      Effect.gen(function*() {
-        const sources = yield* read
-        const snapshot = yield* reconcile(sources).pipe(Effect.option)
-        const state = yield* requireState(sources)
-        if (sources.openclaw._tag === "Bad") return yield* Effect.fail(sources.openclaw.error)
-        const removed: Array<string> = []
-        // Every credential we could load again is recorded, so the Qwen Code file is not re-imported.
-        const known = [openclawCredentials(sources), qwenCredentials(sources)].filter((c) => c !== undefined)
-        const nextState = known.reduce<StateFile.State>((s, c) => StateFile.withLoggedOut(s, stateKey(c)), state)
-        yield* guard
-        if (sources.openclaw._tag === "Ok" && sources.openclaw.value.profile._tag !== "Absent") {
-          yield* OpenClawProfiles.write(paths.authProfiles, undefined, sources.openclaw.value.raw).pipe(provideFs)
-          removed.push(`${paths.authProfiles} (profile ${OpenClawProfiles.PROFILE_ID})`)
-        }
-        if (options.all && settings.qwenCodeSync) {
-          if (yield* provideFs(removeIfExists(paths.qwenCreds))) removed.push(paths.qwenCreds)
-        }
-        if (known.length > 0) yield* writeState(sources, nextState)
-        yield* sweep
-        const wasLoggedIn = Option.match(snapshot, { onNone: () => false, onSome: (s) => s.credentials !== undefined })
-        return { removed, wasLoggedIn } satisfies LogoutReport
-      })
-    )
-  })
-
-  const fingerprint: Effect.Effect<string> = Effect.forEach(
-    [paths.qwenCreds, paths.authProfiles, paths.state],
-    (path) =>
-      fs.stat(path).pipe(
-        Effect.map((info) =>
-          `${Option.match(info.mtime, { onNone: () => 0, onSome: (d) => d.getTime() })}:${Number(info.size)}`
-        ),
-        Effect.orElseSucceed(() => "-")
+          yield* writeState(sources, StateFile.withRefused(state, refreshToken))
+        })
       )
-  ).pipe(Effect.map((parts) => parts.join("|")))
+    })
 
-  return { load, save, update, markRefused, logout, fingerprint }
-})
+    const logout = Effect.fn("CredentialStore.logout")(function*(options: { readonly all: boolean }) {
+      // Nothing stored: nothing to remove, and no lock folders created on a machine without them.
+      const exists = (path: string) => fs.exists(path).pipe(Effect.orElseSucceed(() => true))
+      const openclawStored = side._tag === "Host"
+        ? (yield* Ref.get(side.credential)) !== undefined
+        : yield* exists(paths.authProfiles)
+      if (!openclawStored && !(settings.qwenCodeSync && (yield* exists(paths.qwenCreds)))) {
+        return { removed: [], wasLoggedIn: false } satisfies LogoutReport
+      }
+      return yield* withLocks((guard) =>
+        Effect.gen(function*() {
+          const sources = yield* read
+          const snapshot = yield* reconcile(sources).pipe(Effect.option)
+          const state = yield* requireState(sources)
+          if (sources.openclaw._tag === "Bad") return yield* Effect.fail(sources.openclaw.error)
+          const removed: Array<string> = []
+          // Every credential we could load again is recorded, so Qwen Code's file is not re-imported.
+          const known = [openclawCredentials(sources), qwenCredentials(sources)].filter((c) => c !== undefined)
+          const nextState = known.reduce<StateFile.State>((s, c) => StateFile.withLoggedOut(s, c.stateKey), state)
+          yield* guard
+          if (sources.openclaw._tag === "Ok" && sources.openclaw.value.profile._tag !== "Absent") {
+            yield* writeOpenClaw(sources, undefined)
+            removed.push(side._tag === "Host" ? "OpenClaw's profile" : `${paths.authProfiles} (profile ${OpenClawProfiles.PROFILE_ID})`)
+          }
+          if (options.all && settings.qwenCodeSync) {
+            if (yield* provideFs(removeIfExists(paths.qwenCreds))) removed.push(paths.qwenCreds)
+          }
+          if (known.length > 0) yield* writeState(sources, nextState)
+          yield* sweep
+          const wasLoggedIn = Option.match(snapshot, { onNone: () => false, onSome: (s) => s.credentials !== undefined })
+          return { removed, wasLoggedIn } satisfies LogoutReport
+        })
+      )
+    })
+
+    const fingerprint: Effect.Effect<string> = Effect.forEach(
+      side._tag === "Files" ? [paths.qwenCreds, paths.authProfiles, paths.state] : [paths.qwenCreds, paths.state],
+      (path) =>
+        fs.stat(path).pipe(
+          Effect.map((info) => `${Option.match(info.mtime, { onNone: () => 0, onSome: (d) => d.getTime() })}:${Number(info.size)}`),
+          Effect.orElseSucceed(() => "-")
+        )
+    ).pipe(Effect.map((parts) => parts.join("|")))
+
+    return { load, save, update, markRefused, logout, fingerprint }
+  })

@@ -4,10 +4,11 @@
  *
  * @since 0.1.0
  */
-import { Effect, type FileSystem, Option, Redacted, Schema } from "effect"
+import { Effect, Redacted, Schema } from "effect"
 import { Credentials } from "../domain/Credentials.ts"
-import { type FileAccessError, MalformedFile } from "../domain/Errors.ts"
-import { type FileRead, readCredentialFile, writeFileAtomic } from "./AtomicWrite.ts"
+import { MalformedFile } from "../domain/Errors.ts"
+import type { FileRead } from "./AtomicWrite.ts"
+import type { Codec } from "./CredentialFile.ts"
 import { decodeField, type JsonObject, parseJsonObject, stringifyJson } from "./JsonFile.ts"
 
 /** Our profile id. @since 0.1.0 @category constants */
@@ -120,26 +121,9 @@ export const encode = (credentials: Credentials | undefined, raw: JsonObject | u
 }
 
 /**
- * Reads and decodes the store; `None` when it does not exist.
+ * The store's codec (`undefined` removes our profile), for `CredentialFile.read`/`write`.
  *
  * @since 0.1.0
- * @category io
+ * @category codecs
  */
-export const read = (
-  path: string
-): Effect.Effect<Option.Option<AuthProfilesFile>, MalformedFile | FileAccessError, FileSystem.FileSystem> =>
-  readCredentialFile(path, decode)
-
-/**
- * Writes the store atomically (0600) with our profile set or removed. `raw` must come from a
- * successful `read` (a store that failed to decode is never rewritten).
- *
- * @since 0.1.0
- * @category io
- */
-export const write = (
-  path: string,
-  credentials: Credentials | undefined,
-  raw: JsonObject | undefined
-): Effect.Effect<void, MalformedFile | FileAccessError, FileSystem.FileSystem> =>
-  writeFileAtomic(path, encode(credentials, raw), { credential: true })
+export const codec: Codec<{ raw: JsonObject; profile: ProfileState }, Credentials | undefined> = { decode, encode }

@@ -4,10 +4,11 @@
  *
  * @since 0.1.0
  */
-import { Effect, type FileSystem, Option, Redacted, Schema } from "effect"
+import { Effect, Redacted, Schema } from "effect"
 import { Credentials } from "../domain/Credentials.ts"
-import type { FileAccessError, MalformedFile } from "../domain/Errors.ts"
-import { type FileRead, readCredentialFile, writeFileAtomic } from "./AtomicWrite.ts"
+import type { MalformedFile } from "../domain/Errors.ts"
+import type { FileRead } from "./AtomicWrite.ts"
+import type { Codec } from "./CredentialFile.ts"
 import { decodeField, type JsonObject, parseJsonObject, stringifyJson } from "./JsonFile.ts"
 
 /**
@@ -76,26 +77,10 @@ export const encode = (credentials: Credentials, raw: JsonObject = {}): string =
 }
 
 /**
- * Reads and decodes the file; `None` when it does not exist. A symlink, a folder or bad
- * content fails with `MalformedFile`.
+ * The file's codec, for `CredentialFile.read`/`write` (never write credentials without a
+ * refresh token: Qwen Code requires one).
  *
  * @since 0.1.0
- * @category io
+ * @category codecs
  */
-export const read = (
-  path: string
-): Effect.Effect<Option.Option<QwenCodeFile>, MalformedFile | FileAccessError, FileSystem.FileSystem> =>
-  readCredentialFile(path, decode)
-
-/**
- * Writes the file atomically (0600), keeping the unknown keys of `raw`.
- *
- * @since 0.1.0
- * @category io
- */
-export const write = (
-  path: string,
-  credentials: Credentials,
-  raw?: JsonObject
-): Effect.Effect<void, MalformedFile | FileAccessError, FileSystem.FileSystem> =>
-  writeFileAtomic(path, encode(credentials, raw), { credential: true })
+export const codec: Codec<{ credentials: Credentials; raw: JsonObject }, Credentials> = { decode, encode }

@@ -1,77 +1,72 @@
 /**
- * Reading every source and reconciling them into one `Snapshot` (pure apart from the reads):
- * the valid credentials with the later expiry win; a broken source is listed under `problems`
- * while the other can still win.
+ * Reconciling every credential copy into one `Snapshot` (pure): the valid credentials with the
+ * later expiry win; a broken copy is listed under `problems` while another can still win.
  *
  * @since 0.1.0
  */
-import { Effect, type FileSystem, Option } from "effect"
-import { Credentials, type CredentialSource, sameAccessToken, sameRefreshToken } from "../domain/Credentials.ts"
-import type { FileAccessError, MalformedFile } from "../domain/Errors.ts"
+import { Effect } from "effect"
 import type { Paths } from "../Config.ts"
+import { type Credentials, type CredentialSource, sameAccessToken } from "../domain/Credentials.ts"
+import type { FileAccessError, MalformedFile } from "../domain/Errors.ts"
 import { CREDENTIAL_FILE_MODE, type FileRead, formatMode } from "./AtomicWrite.ts"
-import type { FileReport, Snapshot } from "./CredentialStore.ts"
-import * as OpenClawProfiles from "./OpenClawProfiles.ts"
-import * as QwenCodeFile from "./QwenCodeFile.ts"
+import type { Read } from "./CredentialFile.ts"
+import type * as OpenClawProfiles from "./OpenClawProfiles.ts"
+import type * as QwenCodeFile from "./QwenCodeFile.ts"
+import type { FileReport, Snapshot } from "./Snapshot.ts"
 import * as StateFile from "./StateFile.ts"
 
-/** One source as read: missing, readable, or broken (never rewritten). */
-export type Read<A> =
-  | { readonly _tag: "Missing" }
-  | { readonly _tag: "Ok"; readonly value: A }
-  | { readonly _tag: "Bad"; readonly error: MalformedFile | FileAccessError }
+/**
+ * OpenClaw's copy as read: from `auth-profiles.json` (with the file), or the credential the host
+ * handed over (host mode: OpenClaw itself owns its store; `file` and `raw` are absent).
+ */
+export interface OpenClawCopy {
+  readonly profile: OpenClawProfiles.ProfileState
+  readonly raw: OpenClawProfiles.AuthProfilesFile["raw"] | undefined
+  readonly file: FileRead | undefined
+}
 
-/** Every file the store looks at. */
+/** Every copy the store looks at. */
 export interface Sources {
   readonly paths: Paths
   readonly qwenCodeSync: boolean
+  /** Host mode: OpenClaw's copy is the host's credential, not a file. */
+  readonly hosted: boolean
   readonly qwen: Read<QwenCodeFile.QwenCodeFile>
-  readonly openclaw: Read<OpenClawProfiles.AuthProfilesFile>
+  readonly openclaw: Read<OpenClawCopy>
   readonly state: Read<StateFile.StateFile>
 }
 
-const toRead = <A>(
-  effect: Effect.Effect<Option.Option<A>, MalformedFile | FileAccessError, FileSystem.FileSystem>
-): Effect.Effect<Read<A>, never, FileSystem.FileSystem> =>
-  effect.pipe(
-    Effect.map((o): Read<A> => Option.isSome(o) ? { _tag: "Ok", value: o.value } : { _tag: "Missing" }),
-    Effect.catch((error) => Effect.succeed<Read<A>>({ _tag: "Bad", error }))
-  )
-
-/** Reads every source; never fails (a broken file becomes `Bad`). */
-export const readSources = (
-  paths: Paths,
-  qwenCodeSync: boolean
-): Effect.Effect<Sources, never, FileSystem.FileSystem> =>
-  Effect.all({
-    qwen: qwenCodeSync ? toRead(QwenCodeFile.read(paths.qwenCreds)) : Effect.succeed<Read<never>>({ _tag: "Missing" }),
-    openclaw: toRead(OpenClawProfiles.read(paths.authProfiles)),
-    state: toRead(StateFile.readAt(paths.state))
-  }).pipe(Effect.map((r) => ({ paths, qwenCodeSync, ...r })))
-
 /** The state to judge credentials by (a broken state file counts as empty; it is reported). */
-export const stateOf = (sources: Sources): StateFile.State =>
-  sources.state._tag === "Ok" ? sources.state.value.state : StateFile.emptyState
+export const stateOf = (sources: Sources): StateFile.State => StateFile.stateOf(sources.state)
 
-/** Same tokens and expiry. */
-export const sameCredentials = (a: Credentials, b: Credentials): boolean =>
-  sameAccessToken(a, b) && sameRefreshToken(a, b) && a.expiresAt === b.expiresAt
-
-/** The OpenClaw profile's credentials, completed with what only the state file keeps. */
-export const openclawCredentials = (sources: Sources): Credentials | undefined => {
-  if (sources.openclaw._tag !== "Ok" || sources.openclaw.value.profile._tag !== "Present") return undefined
-  const credentials = sources.openclaw.value.profile.credentials
-  const resourceUrl = stateOf(sources).resourceUrl
-  return resourceUrl === undefined || credentials.resourceUrl !== undefined
+/**
+ * A copy's credentials, completed with what only the state file keeps: the issued lifetime, and
+ * for OpenClaw's copy (which has no such field) the `resource_url`.
+ */
+const completed = (sources: Sources, credentials: Credentials, withResource: boolean): Credentials => {
+  const state = stateOf(sources)
+  const lifetimeMs = credentials.lifetimeMs ??
+    (state.issuedLifetimeSeconds !== undefined ? state.issuedLifetimeSeconds * 1000 : undefined)
+  const resourceUrl = credentials.resourceUrl ?? (withResource ? state.resourceUrl : undefined)
+  return lifetimeMs === credentials.lifetimeMs && resourceUrl === credentials.resourceUrl
     ? credentials
-    : new Credentials({ ...credentials, resourceUrl })
+    : credentials.with({
+      ...(lifetimeMs !== undefined ? { lifetimeMs } : {}),
+      ...(resourceUrl !== undefined ? { resourceUrl } : {})
+    })
 }
 
-/** The Qwen Code file's credentials. */
-export const qwenCredentials = (sources: Sources): Credentials | undefined =>
-  sources.qwen._tag === "Ok" ? sources.qwen.value.credentials : undefined
+/** OpenClaw's copy. */
+export const openclawCredentials = (sources: Sources): Credentials | undefined =>
+  sources.openclaw._tag === "Ok" && sources.openclaw.value.profile._tag === "Present"
+    ? completed(sources, sources.openclaw.value.profile.credentials, true)
+    : undefined
 
-const fileReport = (path: string, read: Read<{ readonly file: FileRead }>, extra?: string): FileReport => {
+/** Qwen Code's copy. */
+export const qwenCredentials = (sources: Sources): Credentials | undefined =>
+  sources.qwen._tag === "Ok" ? completed(sources, sources.qwen.value.credentials, false) : undefined
+
+const fileReport = (path: string, read: Read<{ readonly file: FileRead | undefined }>, extra?: string): FileReport => {
   switch (read._tag) {
     case "Missing":
       return { path, exists: false, mode: null, ok: true, problem: null }
@@ -84,7 +79,7 @@ const fileReport = (path: string, read: Read<{ readonly file: FileRead }>, extra
         problem: read.error._tag === "MalformedFile" ? read.error.problem : read.error.message
       }
     case "Ok": {
-      const mode = read.value.file.mode
+      const mode = read.value.file?.mode ?? CREDENTIAL_FILE_MODE
       const loose = (mode & ~CREDENTIAL_FILE_MODE & 0o777) !== 0
       const problem = loose
         ? `mode ${formatMode(mode)} is looser than ${formatMode(CREDENTIAL_FILE_MODE)} (qwen-auth tightens it when it next writes)`
@@ -94,19 +89,19 @@ const fileReport = (path: string, read: Read<{ readonly file: FileRead }>, extra
   }
 }
 
-const problemLine = (error: MalformedFile | FileAccessError) => error.message
-
 /**
- * Reconciles the sources. Fails only when no source holds any credentials and at least one
- * could not be read (the error names the file).
+ * Reconciles the sources. Fails only when no copy holds any credentials and at least one could
+ * not be read (the error names the file).
  */
 export const reconcile = (sources: Sources): Effect.Effect<Snapshot, MalformedFile | FileAccessError> => {
   const state = stateOf(sources)
   const problems: Array<string> = []
   const errors: Array<MalformedFile | FileAccessError> = []
+  const unreadable: Array<MalformedFile | FileAccessError> = []
   for (const read of [sources.openclaw, sources.qwen, sources.state]) {
     if (read._tag === "Bad") {
-      problems.push(problemLine(read.error))
+      problems.push(read.error.message)
+      unreadable.push(read.error)
       if (read !== sources.state) errors.push(read.error)
     }
   }
@@ -114,7 +109,7 @@ export const reconcile = (sources: Sources): Effect.Effect<Snapshot, MalformedFi
     ? sources.openclaw.value.profile.problem
     : undefined
   if (invalidProfile !== undefined) {
-    problems.push(problemLine(invalidProfile))
+    problems.push(invalidProfile.message)
     errors.push(invalidProfile)
   }
 
@@ -129,12 +124,20 @@ export const reconcile = (sources: Sources): Effect.Effect<Snapshot, MalformedFi
 
   const blocked = candidates.map((c) => StateFile.blockedReason(state, c.credentials))
   const valid = candidates.filter((c, i) => blocked[i] === undefined && Number.isFinite(c.credentials.expiresAt))
-  // Later expiry wins; on a tie the OpenClaw profile (listed first) stays.
+  // Later expiry wins; on a tie OpenClaw's copy (listed first) stays.
   const winner = valid.reduce<(typeof valid)[number] | undefined>(
     (best, c) => best === undefined || c.credentials.expiresAt > best.credentials.expiresAt ? c : best,
     undefined
   )
-  const stale = winner !== undefined && isStale(sources, winner.credentials)
+  // OpenClaw's copy has no resource_url: take it from a copy holding the same access token.
+  const resourceUrl = winner?.credentials.resourceUrl ??
+    valid.find((c) =>
+      winner !== undefined && c.credentials.resourceUrl !== undefined && sameAccessToken(c.credentials, winner.credentials)
+    )?.credentials.resourceUrl
+  const credentials = resourceUrl === undefined || winner?.credentials.resourceUrl !== undefined
+    ? winner?.credentials
+    : winner?.credentials.with({ resourceUrl })
+  const stale = credentials !== undefined && isStale(sources, credentials)
   const absentReason = winner !== undefined
     ? undefined
     : blocked.includes("logged-out")
@@ -147,29 +150,18 @@ export const reconcile = (sources: Sources): Effect.Effect<Snapshot, MalformedFi
 
   const files: Array<FileReport> = [
     ...(sources.qwenCodeSync ? [fileReport(sources.paths.qwenCreds, sources.qwen)] : []),
-    fileReport(sources.paths.authProfiles, sources.openclaw, invalidProfile?.problem),
+    ...(sources.hosted ? [] : [fileReport(sources.paths.authProfiles, sources.openclaw, invalidProfile?.problem)]),
     fileReport(sources.paths.state, sources.state)
   ]
-  return Effect.succeed({
-    credentials: winner?.credentials,
-    source: winner?.source,
-    issuedLifetimeSeconds: state.issuedLifetimeSeconds,
-    stale,
-    absentReason,
-    problems,
-    files
-  })
+  return Effect.succeed({ credentials, source: winner?.source, stale, absentReason, problems, unreadable, files })
 }
 
-/** A target qwen-auth could write that does not hold `credentials`. */
+/** A copy qwen-auth could write that does not hold `credentials`. */
 export const isStale = (sources: Sources, credentials: Credentials): boolean => {
   const openclawWritable = sources.openclaw._tag !== "Bad"
   const fromOpenClaw = openclawCredentials(sources)
-  if (openclawWritable && (fromOpenClaw === undefined || !sameCredentials(fromOpenClaw, credentials))) return true
-  const qwenWritable = sources.qwenCodeSync && sources.qwen._tag !== "Bad" && credentials.refreshToken !== undefined
+  if (openclawWritable && (fromOpenClaw === undefined || !fromOpenClaw.sameTokens(credentials))) return true
+  const qwenWritable = sources.qwenCodeSync && sources.qwen._tag !== "Bad" && credentials.refreshable
   const fromQwen = qwenCredentials(sources)
-  return qwenWritable && (fromQwen === undefined || !sameCredentials(fromQwen, credentials))
+  return qwenWritable && (fromQwen === undefined || !fromQwen.sameTokens(credentials))
 }
-
-/** The hash input of credentials for the state lists (the refresh token, else the access token). */
-export const stateKey = (credentials: Credentials) => credentials.refreshToken ?? credentials.accessToken

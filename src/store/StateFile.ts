@@ -10,7 +10,9 @@ import { Effect, type FileSystem, Option, Schema } from "effect"
 import { type Credentials, tokenHash } from "../domain/Credentials.ts"
 import { type FileAccessError, type LockError, MalformedFile } from "../domain/Errors.ts"
 import { pathsOf, QwenAuthConfig } from "../Config.ts"
-import { ensureDirectory, type FileRead, readCredentialFile, writeFileAtomic } from "./AtomicWrite.ts"
+import { ensureDirectory, type FileRead } from "./AtomicWrite.ts"
+import * as CredentialFile from "./CredentialFile.ts"
+import type { Codec, Read } from "./CredentialFile.ts"
 import { decodeField, type JsonObject, parseJsonObject, stringifyJson } from "./JsonFile.ts"
 import * as QwenCodeLock from "./locks/QwenCodeLock.ts"
 
@@ -84,19 +86,14 @@ export const encode = (state: State, raw: JsonObject = {}): string => {
   })
 }
 
-/** Reads and decodes the file at `path`; `None` when absent. @since 0.1.0 @category io */
-export const readAt = (
-  path: string
-): Effect.Effect<Option.Option<StateFile>, MalformedFile | FileAccessError, FileSystem.FileSystem> =>
-  readCredentialFile(path, decode)
+/** The file's codec, for `CredentialFile.read`/`write`. @since 0.1.0 @category codecs */
+export const codec: Codec<{ state: State; raw: JsonObject }, State> = {
+  decode,
+  encode: (state, raw) => encode(state, raw)
+}
 
-/** Writes the file at `path` (0600). Call only while holding Qwen Code's lock. @since 0.1.0 @category io */
-export const writeAt = (
-  path: string,
-  state: State,
-  raw?: JsonObject
-): Effect.Effect<void, MalformedFile | FileAccessError, FileSystem.FileSystem> =>
-  writeFileAtomic(path, encode(state, raw), { credential: true })
+/** The state to judge by: a missing or broken file counts as empty (a broken one is reported). @since 0.1.0 @category utils */
+export const stateOf = (read: Read<{ readonly state: State }>): State => read._tag === "Ok" ? read.value.state : emptyState
 
 // =============================================================================
 // Queries and changes
@@ -115,6 +112,26 @@ export const withLoggedOut = (state: State, refreshToken: NonNullable<Credential
   ...state,
   loggedOut: addHash(state.loggedOut, tokenHash(refreshToken))
 })
+
+/**
+ * The state after `next` was saved: its hash is no longer blocked; its issued lifetime and
+ * `resource_url` are remembered (OpenClaw's profile keeps neither); `refused` is recorded.
+ *
+ * @since 0.1.0
+ * @category changes
+ */
+export const afterSave = (state: State, next: Credentials, refused?: Credentials["refreshToken"]): State => {
+  const key = tokenHash(next.stateKey)
+  const { resourceUrl: _r, ...rest } = state
+  const saved: State = {
+    ...rest,
+    refusedRefreshTokens: state.refusedRefreshTokens.filter((h) => h !== key),
+    loggedOut: state.loggedOut.filter((h) => h !== key),
+    ...(next.lifetimeMs !== undefined ? { issuedLifetimeSeconds: next.lifetimeMs / 1000 } : {}),
+    ...(next.resourceUrl !== undefined ? { resourceUrl: next.resourceUrl } : {})
+  }
+  return refused === undefined ? saved : withRefused(saved, refused)
+}
 
 /**
  * Why `credentials` may not be used: "refused", "logged-out", or undefined when they may.
@@ -145,7 +162,7 @@ export const blockedReason = (state: State, credentials: Credentials): "refused"
 export const read: Effect.Effect<State, MalformedFile | FileAccessError, FileSystem.FileSystem | QwenAuthConfig> = Effect
   .gen(function*() {
     const paths = pathsOf(yield* QwenAuthConfig)
-    const file = yield* readAt(paths.state)
+    const file = yield* CredentialFile.readOrFail(codec, paths.state)
     return Option.match(file, { onNone: () => emptyState, onSome: (f) => f.state })
   })
 
@@ -164,10 +181,10 @@ export const update = (
     const paths = pathsOf(settings)
     yield* ensureDirectory(settings.qwenHome)
     return yield* Effect.gen(function*() {
-      const file = yield* readAt(paths.state)
+      const file = yield* CredentialFile.readOrFail(codec, paths.state)
       const current = Option.match(file, { onNone: () => emptyState, onSome: (x) => x.state })
       const next = f(current)
-      yield* writeAt(paths.state, next, Option.getOrUndefined(Option.map(file, (x) => x.raw)))
+      yield* CredentialFile.write(codec, paths.state, next, Option.getOrUndefined(Option.map(file, (x) => x.raw)))
       return next
     }).pipe(QwenCodeLock.withLock(paths.qwenLock))
   })

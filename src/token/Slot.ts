@@ -8,9 +8,10 @@
 import { Effect } from "effect"
 import type { Credentials } from "../domain/Credentials.ts"
 import { LoginRequired } from "../domain/Errors.ts"
-import type { AbsentReason } from "./RefreshAttempt.ts"
+import type { AbsentReason } from "./Refresh.ts"
 import type { TokenUnavailable } from "./TokenErrors.ts"
-import { type AccessToken, TokenState, type Windows } from "./TokenState.ts"
+import type { Windows } from "../domain/Credentials.ts"
+import { type AccessToken, TokenState } from "./TokenState.ts"
 
 export interface Slot {
   /** The token served, if any. */

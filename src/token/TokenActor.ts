@@ -7,18 +7,18 @@
  *
  * @since 0.1.0
  */
-import { Cause, Clock, Effect, Exit, Fiber, Option, Queue, Random, Redacted, type Stream, SubscriptionRef, SynchronizedRef } from "effect"
+import { Cause, Clock, Duration, Effect, Exit, Fiber, Option, Queue, Random, Redacted, type Stream, SubscriptionRef, SynchronizedRef } from "effect"
 import { HttpClient } from "effect/http"
 import type { Settings } from "../Config.ts"
-import { type Credentials, tokenHash } from "../domain/Credentials.ts"
+import { type Credentials, effectiveMarginMs, tokenHash } from "../domain/Credentials.ts"
 import { LoginRequired } from "../domain/Errors.ts"
-import { checkResourceUrl } from "../oauth/ResourceUrl.ts"
+import { checkResourceUrl } from "../oauth/Trust.ts"
 import type { CredentialStore } from "../store/CredentialStore.ts"
 import { delayAfter, makeStepper } from "./Backoff.ts"
-import { attempt, lifetimeOf } from "./RefreshAttempt.ts"
+import * as Refresh from "./Refresh.ts"
 import { absentSlot, brokenSlot, dueAt, failedSlot, readySlot, type Slot, startingSlot } from "./Slot.ts"
 import { type RefreshFailure, RefreshDefect, TokenUnavailable } from "./TokenErrors.ts"
-import { type AccessToken, effectiveMarginMs, TokenState, windowsOf } from "./TokenState.ts"
+import { type AccessToken, TokenState } from "./TokenState.ts"
 
 export interface ActorDeps {
   readonly settings: Settings
@@ -50,7 +50,7 @@ const sameState = (a: TokenState, b: TokenState) => JSON.stringify(a) === JSON.s
 export const makeActor = Effect.fnUntraced(function*(deps: ActorDeps) {
   const { settings, store, http } = deps
   const scope = yield* Effect.scope
-  const marginMs = settings.refreshMarginSeconds * 1000
+  const margin = Duration.seconds(settings.refreshMarginSeconds)
   const slotRef = yield* SynchronizedRef.make<Slot>(startingSlot)
   const stateRef = yield* SubscriptionRef.make<TokenState>(startingSlot.state)
   const inflight = yield* SynchronizedRef.make<Fiber.Fiber<Slot> | undefined>(undefined)
@@ -65,11 +65,14 @@ export const makeActor = Effect.fnUntraced(function*(deps: ActorDeps) {
   // Jobs: the only code that replaces the slot
   // ---------------------------------------------------------------------------------------------
 
-  const adopt = Effect.fnUntraced(function*(credentials: Credentials, lifetimeMs: number | undefined) {
+  const adopt = Effect.fnUntraced(function*(credentials: Credentials) {
     const baseUrl = deps.baseUrl ?? (yield* checkResourceUrl(settings, credentials.resourceUrl))
-    const windows = windowsOf(credentials.expiresAt, marginMs, lifetimeMs)
+    const windows = credentials.windows(margin)
     // protocol.md §4: fire at `expiry − margin − jitter` so processes do not refresh in lockstep.
-    const jitterMs = yield* Random.nextBetween(0, settings.jitter * effectiveMarginMs(marginMs, lifetimeMs))
+    const jitterMs = yield* Random.nextBetween(
+      0,
+      settings.jitter * effectiveMarginMs(Duration.toMillis(margin), credentials.lifetimeMs)
+    )
     stepper = yield* makeStepper(settings)
     return readySlot(credentials, baseUrl, windows, Math.floor(windows.advisoryAt - jitterMs))
   })
@@ -82,18 +85,18 @@ export const makeActor = Effect.fnUntraced(function*(deps: ActorDeps) {
     const c = snapshot.credentials
     if (c === undefined) return absentSlot(snapshot.absentReason ?? "none")
     if (c.refreshToken !== undefined && refusedHere.has(tokenHash(c.refreshToken))) return absentSlot("refused")
-    if (c.refreshToken === undefined && now >= c.expiresAt) return absentSlot("not-refreshable")
-    return yield* adopt(c, lifetimeOf(snapshot))
+    if (!c.refreshable && c.isExpired(now)) return absentSlot("not-refreshable")
+    return yield* adopt(c)
   })
 
   const refreshOnce = Effect.fnUntraced(function*(before: Slot, failedToken: Redacted.Redacted<string> | undefined) {
-    const outcome = yield* attempt(store, settings, { known: before.credentials, failedToken }).pipe(
+    const outcome = yield* Refresh.run(store, settings, { known: before.credentials, failedToken }).pipe(
       Effect.provideService(HttpClient.HttpClient, http)
     )
     switch (outcome._tag) {
       case "Refreshed":
       case "Adopted":
-        return yield* adopt(outcome.credentials, outcome.lifetimeMs)
+        return yield* adopt(outcome.credentials)
       case "Absent":
         return absentSlot(outcome.reason)
       case "Refused": {

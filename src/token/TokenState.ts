@@ -61,36 +61,4 @@ export const TokenState = {
   NeedsLogin: (reason: string): TokenState => ({ _tag: "NeedsLogin", reason })
 } as const
 
-/** The mandatory window: the last 30 s before expiry (protocol.md §4). */
-export const MANDATORY_WINDOW_MS = 30_000
-
-/**
- * The instants at which a token enters its refresh windows.
- *
- * @since 0.1.0
- * @category models
- */
-export interface Windows {
-  /** From here on a background refresh runs; the token is still served. */
-  readonly advisoryAt: number
-  /** From here on callers wait for the refresh. */
-  readonly mandatoryAt: number
-}
-
-/**
- * Refresh windows of a token (protocol.md §4): the advisory window is the last
- * `min(margin, lifetime / 2)`; the mandatory window the last 30 s (never after the advisory
- * start). `lifetimeMs` is the lifetime as issued when known.
- *
- * @since 0.1.0
- * @category timing
- */
-export const windowsOf = (expiresAt: number, marginMs: number, lifetimeMs: number | undefined): Windows => {
-  const margin = lifetimeMs !== undefined && lifetimeMs > 0 ? Math.min(marginMs, lifetimeMs / 2) : marginMs
-  const mandatoryAt = expiresAt - Math.min(MANDATORY_WINDOW_MS, lifetimeMs !== undefined ? lifetimeMs / 2 : MANDATORY_WINDOW_MS)
-  return { advisoryAt: Math.min(expiresAt - margin, mandatoryAt), mandatoryAt }
-}
-
-/** Effective advisory margin (ms), for sizing the schedule's jitter. */
-export const effectiveMarginMs = (marginMs: number, lifetimeMs: number | undefined): number =>
-  lifetimeMs !== undefined && lifetimeMs > 0 ? Math.min(marginMs, lifetimeMs / 2) : marginMs
+export { effectiveMarginMs, MANDATORY_WINDOW_MS, type Windows, windowsOf } from "../domain/Credentials.ts"

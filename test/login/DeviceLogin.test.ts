@@ -67,7 +67,7 @@ describe("runDeviceLogin", () => {
       assert.strictEqual(Redacted.value(result.credentials.refreshToken!), "RT-new")
       assert.strictEqual(result.credentials.tokenType, "Bearer")
       assert.strictEqual(result.credentials.expiresAt, 11_000 + 21_600_000)
-      assert.strictEqual(result.issuedLifetimeSeconds, 21600)
+      assert.strictEqual(result.credentials.lifetimeMs, 21_600_000)
       assert.strictEqual(result.baseUrl, "https://portal.qwen.ai/v1")
     }))
 
@@ -148,12 +148,12 @@ const creds = (n: string, expiresAt: number, refresh: boolean = true) =>
   })
 
 const snapshotOf = (credentials: Credentials | undefined, absentReason?: Snapshot["absentReason"]): Snapshot => ({
-  credentials,
+  credentials: credentials?.with({ lifetimeMs: 21_600_000 }),
   source: credentials === undefined ? undefined : "qwen-code",
-  issuedLifetimeSeconds: 21600,
   stale: false,
   absentReason: credentials === undefined ? absentReason ?? "none" : undefined,
   problems: [],
+  unreadable: [],
   files: []
 })
 
@@ -234,7 +234,7 @@ describe("decideReuse", () => {
       if (d._tag === "Reuse") {
         assert.isTrue(d.refreshed)
         assert.strictEqual(Redacted.value(d.credentials.accessToken), "AT-rotated")
-        assert.strictEqual(d.issuedLifetimeSeconds, 21600)
+        assert.strictEqual(d.credentials.lifetimeMs, 21_600_000)
       }
       const stored = (yield* Ref.get(state)).credentials!
       assert.strictEqual(Redacted.value(stored.refreshToken!), "RT-rotated")

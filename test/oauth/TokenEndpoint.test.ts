@@ -4,7 +4,16 @@ import * as CliError from "effect/cli/CliError"
 import { TestClock } from "effect/testing"
 import { ExitCode } from "../../src/domain/Errors.ts"
 import { isTransient, type OAuthError } from "../../src/oauth/OAuthError.ts"
-import { pollToken, refresh, refreshRequest, toCredentials, tokenPollRequest } from "../../src/oauth/TokenEndpoint.ts"
+import {
+  MAX_EXPIRES_IN_SECONDS,
+  pollToken,
+  processRefreshResponse,
+  refresh,
+  type RefreshAnswer,
+  refreshRequest,
+  toCredentials,
+  tokenPollRequest
+} from "../../src/oauth/TokenEndpoint.ts"
 import { reply, sequence, testHttpClient, testSettings } from "../support/testHttpClient.ts"
 
 const settings = testSettings()
@@ -25,6 +34,18 @@ const tokens = (extra: Record<string, unknown> = {}) => ({
 const runRefresh = (r: ReturnType<typeof reply.json>) => {
   const http = testHttpClient(sequence(r))
   return refresh(settings, Redacted.make(REFRESH)).pipe(Effect.provide(http.layer), Effect.exit)
+}
+
+/** The `RotatedOnly` answer of a successful exit; throws for anything else. */
+const rotatedOnly = (exit: Exit.Exit<RefreshAnswer, OAuthError>) => {
+  if (Exit.isSuccess(exit) && exit.value._tag === "RotatedOnly") return exit.value
+  throw new Error(`expected RotatedOnly, got ${String(exit)}`)
+}
+
+/** The `Tokens` answer of a successful exit; throws for anything else. */
+const tokensOf = (exit: Exit.Exit<RefreshAnswer, OAuthError>) => {
+  if (Exit.isSuccess(exit) && exit.value._tag === "Tokens") return exit.value.tokens
+  throw new Error(`expected Tokens, got ${String(exit)}`)
 }
 
 const failure = <A>(exit: Exit.Exit<A, OAuthError>): OAuthError => {
@@ -75,7 +96,7 @@ describe("refresh response", () => {
       const exit = yield* runRefresh(reply.json(200, tokens({ expires_in: "3600", token_type: "BEARER", extra: 1 })))
       assert.isTrue(Exit.isSuccess(exit))
       if (!Exit.isSuccess(exit)) return
-      const t = exit.value
+      const t = tokensOf(exit)
       assert.strictEqual(Redacted.value(t.accessToken), ACCESS)
       assert.strictEqual(t.expiresInSeconds, 3600)
       assert.strictEqual(t.tokenType, "Bearer")
@@ -90,30 +111,38 @@ describe("refresh response", () => {
       const exit = yield* runRefresh(reply.json(200, body))
       assert.isTrue(Exit.isSuccess(exit))
       if (!Exit.isSuccess(exit)) return
-      assert.strictEqual(exit.value.tokenType, "Bearer")
-      assert.isUndefined(exit.value.refreshToken)
+      assert.strictEqual(tokensOf(exit).tokenType, "Bearer")
+      assert.isUndefined(tokensOf(exit).refreshToken)
     }))
 
   it.effect("missing access_token, bad expires_in: MalformedResponse naming endpoint and field", () =>
     Effect.gen(function*() {
       const noAccess = tokens()
       delete (noAccess as any).access_token
-      const cases: Array<[unknown, string]> = [
+      const cases: Array<[Record<string, unknown>, string]> = [
         [noAccess, "access_token"],
         [tokens({ expires_in: undefined }), "expires_in"],
         [tokens({ expires_in: 0 }), "expires_in"],
         [tokens({ expires_in: -5 }), "expires_in"],
         [tokens({ expires_in: "soon" }), "expires_in"],
         [tokens({ expires_in: "Infinity" }), "expires_in"],
+        [tokens({ expires_in: MAX_EXPIRES_IN_SECONDS + 1 }), "expires_in"],
         [tokens({ scope: 42 }), "scope"]
       ]
-      for (const [body, field] of cases) {
+      for (const [withRotated, field] of cases) {
+        // Without a usable refresh_token the whole answer is malformed...
+        const { refresh_token: _, ...body } = withRotated
         const e = failure(yield* runRefresh(reply.json(200, body)))
         assert.strictEqual(e._tag, "MalformedResponse")
         if (e._tag !== "MalformedResponse") continue
         assert.strictEqual(e.endpoint, "refresh")
         assert.strictEqual(e.field, field)
         assertNoSecrets(e)
+        // ...with one, the rotated token is kept and the same problem is reported beside it.
+        const rotated = rotatedOnly(yield* runRefresh(reply.json(200, withRotated)))
+        assert.strictEqual(Redacted.value(rotated.refreshToken), "RT-new-rotated")
+        assert.deepInclude(rotated.problem, { _tag: "MalformedResponse", endpoint: "refresh", field, status: 200 })
+        assertNoSecrets(rotated.problem)
       }
     }))
 
@@ -227,12 +256,105 @@ describe("refresh response", () => {
         const r of [
           reply.json(200, { refresh_token: REFRESH, expires_in: 1 }),
           reply.json(200, tokens({ expires_in: -1, access_token: ACCESS })),
+          reply.json(200, { access_token: ACCESS, expires_in: -1 }),
           reply.json(400, { error: "invalid_grant" }),
           reply.text(200, "not json"),
           reply.refused
         ]
-      ) assertNoSecrets(failure(yield* runRefresh(r)))
+      ) {
+        const exit = yield* runRefresh(r)
+        // A rotated refresh token turns the first two into RotatedOnly: its problem is checked instead.
+        if (Exit.isSuccess(exit)) assertNoSecrets(rotatedOnly(exit).problem)
+        else assertNoSecrets(failure(exit))
+      }
     }))
+})
+
+describe("refresh response: a rotated refresh token beside an unusable body (RFC 6749 §6)", () => {
+  const printed = (answer: RefreshAnswer) =>
+    `${String(answer)} ${JSON.stringify(answer)} ${answer._tag === "RotatedOnly" ? String(answer.refreshToken) : ""}`
+
+  it.effect("missing access_token with a valid refresh_token: RotatedOnly naming access_token", () =>
+    Effect.gen(function*() {
+      const rotated = rotatedOnly(yield* runRefresh(reply.json(200, { refresh_token: REFRESH, expires_in: 3600 })))
+      assert.strictEqual(Redacted.value(rotated.refreshToken), REFRESH)
+      assert.deepInclude(rotated.problem, { _tag: "MalformedResponse", endpoint: "refresh", field: "access_token", status: 200 })
+      assert.strictEqual(rotated.problem.excerpt, "")
+      assert.notInclude(printed(rotated), REFRESH)
+      assertNoSecrets(rotated.problem)
+    }))
+
+  it.effect("expires_in \"abc\": RotatedOnly naming expires_in; the access token is not kept", () =>
+    Effect.gen(function*() {
+      const rotated = rotatedOnly(yield* runRefresh(reply.json(200, tokens({ expires_in: "abc", refresh_token: REFRESH }))))
+      assert.strictEqual(Redacted.value(rotated.refreshToken), REFRESH)
+      assert.deepInclude(rotated.problem, { _tag: "MalformedResponse", endpoint: "refresh", field: "expires_in" })
+      assert.deepStrictEqual(Object.keys(rotated).sort(), ["_tag", "problem", "refreshToken"])
+      for (const secret of [ACCESS, REFRESH]) assert.notInclude(printed(rotated), secret)
+      assertNoSecrets(rotated.problem)
+    }))
+
+  it.effect("expires_in above one year (1e13 would make an invalid Date later): RotatedOnly naming expires_in", () =>
+    Effect.gen(function*() {
+      assert.strictEqual(MAX_EXPIRES_IN_SECONDS, 31_536_000)
+      for (const expires_in of [1e13, "1e13", MAX_EXPIRES_IN_SECONDS + 1, Number.MAX_VALUE]) {
+        const rotated = rotatedOnly(yield* runRefresh(reply.json(200, tokens({ expires_in, refresh_token: REFRESH }))))
+        assert.strictEqual(rotated.problem.field, "expires_in", String(expires_in))
+        assertNoSecrets(rotated.problem)
+      }
+      // The bound itself is a lifetime, and its expiry a valid date.
+      const t = tokensOf(yield* runRefresh(reply.json(200, tokens({ expires_in: MAX_EXPIRES_IN_SECONDS }))))
+      assert.strictEqual(t.expiresInSeconds, MAX_EXPIRES_IN_SECONDS)
+      const expiresAt = toCredentials(t, Date.parse("2026-01-01T00:00:00Z")).expiresAt
+      assert.strictEqual(new Date(expiresAt).toISOString(), "2027-01-01T00:00:00.000Z")
+    }))
+
+  it.effect("no usable refresh_token and a bad access_token: MalformedResponse as before", () =>
+    Effect.gen(function*() {
+      const bodies: Array<Record<string, unknown>> = [
+        { access_token: "", expires_in: 3600 },
+        { access_token: 42, expires_in: 3600 },
+        { access_token: "", expires_in: 3600, refresh_token: "" },
+        { access_token: "", expires_in: 3600, refresh_token: null },
+        { expires_in: 3600, refresh_token: 42 }
+      ]
+      for (const body of bodies) {
+        const e = failure(yield* runRefresh(reply.json(200, body)))
+        assert.deepInclude(e, { _tag: "MalformedResponse", endpoint: "refresh", status: 200 }, JSON.stringify(body))
+        if (e._tag === "MalformedResponse") assert.include(["access_token", "refresh_token"], e.field)
+        assertNoSecrets(e)
+      }
+      const e = failure(yield* runRefresh(reply.json(200, { access_token: 42, expires_in: 3600 })))
+      assert.deepInclude(e, { _tag: "MalformedResponse", field: "access_token" })
+      // A JSON array is no token response, whatever it holds.
+      const array = failure(yield* runRefresh(reply.json(200, [{ refresh_token: REFRESH }])))
+      assert.deepInclude(array, { _tag: "MalformedResponse", field: "body", excerpt: "not a JSON object" })
+    }))
+
+  it.effect("error answers are classified as before, even when they carry a refresh_token", () =>
+    Effect.gen(function*() {
+      const grant = failure(yield* runRefresh(reply.json(400, { error: "invalid_grant", refresh_token: REFRESH })))
+      assert.deepInclude(grant, { _tag: "InvalidGrant", endpoint: "refresh" })
+      const server = failure(yield* runRefresh(reply.json(503, { refresh_token: REFRESH })))
+      assert.deepInclude(server, { _tag: "ServerError", status: 503, transient: true })
+      const error200 = failure(yield* runRefresh(reply.json(200, { error: "invalid_grant", refresh_token: REFRESH })))
+      assert.deepInclude(error200, { _tag: "InvalidGrant", endpoint: "refresh" })
+      for (const e of [grant, server, error200]) assertNoSecrets(e)
+    }))
+
+  it("processRefreshResponse is pure: the same answer read without a request", () => {
+    const answer = {
+      endpoint: "refresh" as const,
+      status: 200,
+      headers: {},
+      text: "(unused for JSON answers)",
+      json: { refresh_token: REFRESH, access_token: ACCESS, expires_in: 1e13 }
+    }
+    const exit = Effect.runSyncExit(processRefreshResponse(settings, answer))
+    const rotated = rotatedOnly(exit)
+    assert.strictEqual(rotated.problem.field, "expires_in")
+    assert.strictEqual(Redacted.value(rotated.refreshToken), REFRESH)
+  })
 })
 
 describe("token poll", () => {
@@ -262,6 +384,17 @@ describe("token poll", () => {
       const status = yield* poll(reply.json(200, { status: "pending" }))
       assert.deepStrictEqual(status, Exit.succeed({ _tag: "Pending" }))
       const ok = yield* poll(reply.json(200, tokens()))
+      assert.isTrue(Exit.isSuccess(ok) && ok.value._tag === "Tokens")
+    }))
+
+  it.effect("expires_in above one year fails the poll as MalformedResponse{token, expires_in}", () =>
+    Effect.gen(function*() {
+      for (const expires_in of [1e13, MAX_EXPIRES_IN_SECONDS + 1]) {
+        const e = failure(yield* poll(reply.json(200, tokens({ expires_in }))))
+        assert.deepInclude(e, { _tag: "MalformedResponse", endpoint: "token", field: "expires_in", status: 200 })
+        assertNoSecrets(e)
+      }
+      const ok = yield* poll(reply.json(200, tokens({ expires_in: MAX_EXPIRES_IN_SECONDS })))
       assert.isTrue(Exit.isSuccess(ok) && ok.value._tag === "Tokens")
     }))
 

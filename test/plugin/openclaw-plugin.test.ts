@@ -7,7 +7,7 @@ import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node
 import { join } from "node:path"
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from "vitest"
 import { tokenHash } from "../../src/domain/Credentials.ts"
-import * as ConfigMerge from "../../src/store/ConfigMerge.ts"
+import * as ConfigMerge from "../../src/store/openclaw/Ids.ts"
 import { type EmulatorProcess, login, refreshToken, startEmulatorProcess } from "../support/emulator.ts"
 import { makeTempDir, repoRoot } from "../support/processes.ts"
 import {

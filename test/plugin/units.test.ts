@@ -1,17 +1,18 @@
 /**
  * The plugin's pure parts, from source: the Node version gate, the error messages OpenClaw
- * shows, and the refresh decision under the lock.
+ * shows, and the core's refresh decision as the plugin meets it (host mode).
  */
-import { Redacted } from "effect"
+import { Duration, Effect, Redacted } from "effect"
 import { describe, expect, it } from "vitest"
-import type { Settings } from "../../src/Config.ts"
+import { pathsOf, type Settings } from "../../src/Config.ts"
 import { Credentials } from "../../src/domain/Credentials.ts"
 import { InvalidGrant, NetworkError } from "../../src/oauth/OAuthError.ts"
 import { isSupportedNode } from "../../src/plugin/openclaw.ts"
 import { messageOf, NotRefreshable, OPENCLAW_LOGIN_COMMAND } from "../../src/plugin/PluginErrors.ts"
-import type { Shared } from "../../src/plugin/QwenCodeSync.ts"
-import { fromOpenClaw, plan, toOpenClaw } from "../../src/plugin/Refresh.ts"
+import { fromOpenClaw, toOpenClaw } from "../../src/plugin/Refresh.ts"
+import { reconcile } from "../../src/store/Reconcile.ts"
 import * as StateFile from "../../src/store/StateFile.ts"
+import { decide } from "../../src/token/Refresh.ts"
 
 describe("isSupportedNode", () => {
   it.each([
@@ -48,7 +49,7 @@ describe("messageOf", () => {
   })
 })
 
-const settings = { refreshMarginSeconds: 300 } as Settings
+const margin = Duration.seconds(300)
 const NOW = 1_800_000_000_000
 
 const creds = (access: string, refresh: string | undefined, expiresAt: number) =>
@@ -59,43 +60,56 @@ const creds = (access: string, refresh: string | undefined, expiresAt: number) =
     ...(refresh !== undefined ? { refreshToken: Redacted.make(refresh) } : {})
   })
 
-const withFile = (stored: Credentials | undefined, state: StateFile.State = StateFile.emptyState): Shared => ({
-  qwen: stored === undefined
-    ? { _tag: "Missing" }
-    : { _tag: "Ok", value: { credentials: stored, raw: {}, file: { text: "", mtimeMs: 0, size: 0, mode: 0o600 } } },
-  state: { _tag: "Ok", value: { state, raw: {}, file: { text: "", mtimeMs: 0, size: 0, mode: 0o600 } } }
-})
+const FILE = { text: "", mtimeMs: 0, size: 0, mode: 0o600 }
 
-const tokenOf = (p: ReturnType<typeof plan>) =>
-  p?._tag === "Post" ? Redacted.value(p.refreshToken) : p?._tag === "Adopt" ? `adopt:${Redacted.value(p.credentials.accessToken)}` : p
+/** The store's view inside OpenClaw: OpenClaw's credential (host mode) beside Qwen Code's file. */
+const hosted = (cred: Credentials, stored: Credentials | undefined, state: StateFile.State = StateFile.emptyState) =>
+  Effect.runSync(reconcile({
+    paths: pathsOf({ qwenHome: "/q", openclawAgentDir: "/a", openclawConfigPath: "/c" } as Settings),
+    qwenCodeSync: true,
+    hosted: true,
+    openclaw: { _tag: "Ok", value: { profile: { _tag: "Present", credentials: cred, raw: {} }, raw: undefined, file: undefined } },
+    qwen: stored === undefined ? { _tag: "Missing" } : { _tag: "Ok", value: { credentials: stored, raw: {}, file: FILE } },
+    state: { _tag: "Ok", value: { state, raw: {}, file: FILE } }
+  }))
 
-describe("plan", () => {
+/** What the core's refresh transaction decides for OpenClaw's `refreshOAuth(cred)`. */
+const planFor = (cred: Credentials, stored: Credentials | undefined, state?: StateFile.State) => {
+  const d = decide(hosted(cred, stored, state), NOW, { known: cred, failedToken: undefined }, margin)
+  return d._tag === "Post"
+    ? Redacted.value(d.refreshToken)
+    : d._tag === "Adopt"
+    ? `adopt:${Redacted.value(d.credentials.accessToken)}`
+    : `absent:${d.reason}`
+}
+
+describe("refresh decision in host mode", () => {
   const cred = creds("a1", "r1", NOW - 1000)
 
   it("posts OpenClaw's refresh token when the file holds nothing", () => {
-    expect(tokenOf(plan(settings, withFile(undefined), cred, NOW))).toBe("r1")
+    expect(planFor(cred, undefined)).toBe("r1")
   })
 
   it("adopts a different stored token that is not yet due", () => {
-    expect(tokenOf(plan(settings, withFile(creds("a2", "r2", NOW + 3_600_000)), cred, NOW))).toBe("adopt:a2")
+    expect(planFor(cred, creds("a2", "r2", NOW + 3_600_000))).toBe("adopt:a2")
   })
 
   it("refreshes the stored chain when it is newer but due itself (OpenClaw's token may be rotated away)", () => {
-    expect(tokenOf(plan(settings, withFile(creds("a2", "r2", NOW + 60_000)), cred, NOW))).toBe("r2")
+    expect(planFor(cred, creds("a2", "r2", NOW + 60_000))).toBe("r2")
   })
 
   it("keeps OpenClaw's chain when the stored one is older", () => {
-    expect(tokenOf(plan(settings, withFile(creds("a0", "r0", NOW - 9_000_000)), cred, NOW))).toBe("r1")
+    expect(planFor(cred, creds("a0", "r0", NOW - 9_000_000))).toBe("r1")
   })
 
   it("ignores a stored token qwen-auth recorded as logged out", () => {
     const stored = creds("a2", "r2", NOW + 3_600_000)
     const state = StateFile.withLoggedOut(StateFile.emptyState, stored.refreshToken!)
-    expect(tokenOf(plan(settings, withFile(stored, state), cred, NOW))).toBe("r1")
+    expect(planFor(cred, stored, state)).toBe("r1")
   })
 
   it("has nothing to post without any refresh token", () => {
-    expect(plan(settings, withFile(undefined), creds("a1", undefined, NOW - 1000), NOW)).toBeUndefined()
+    expect(planFor(creds("a1", undefined, NOW - 1000), undefined)).toBe("absent:not-refreshable")
   })
 })
 

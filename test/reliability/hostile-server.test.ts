@@ -9,8 +9,8 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from "node:net"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import * as HttpClientLayer from "../../src/internal/HttpClientLayer.ts"
-import { MAX_BODY_BYTES } from "../../src/oauth/Http.ts"
-import { checkResourceUrl } from "../../src/oauth/ResourceUrl.ts"
+import { MAX_BODY_BYTES } from "../../src/oauth/Transport.ts"
+import { checkResourceUrl } from "../../src/oauth/Trust.ts"
 import * as TokenEndpoint from "../../src/oauth/TokenEndpoint.ts"
 import { testSettings } from "../support/testHttpClient.ts"
 

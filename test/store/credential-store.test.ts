@@ -204,7 +204,7 @@ describe("CredentialStore.save and update", () => {
       Effect.gen(function*() {
         writeJson(paths.authProfiles, { version: 1, profiles: otherProfiles, extra: true })
         const written = yield* CredentialStore.use((s) =>
-          s.save(creds("1", later, { resourceUrl: "portal.qwen.ai" }), { issuedLifetimeSeconds: 21600 })
+          s.save(creds("1", later, { resourceUrl: "portal.qwen.ai" }).with({ lifetimeMs: 21_600_000 }))
         )
         assert.deepStrictEqual([...written].sort(), [paths.authProfiles, paths.qwenCreds, paths.state].sort())
         const store = readJson(paths.authProfiles)
@@ -222,7 +222,7 @@ describe("CredentialStore.save and update", () => {
         const snap = yield* CredentialStore.use((s) => s.load)
         assert.strictEqual(snap.source, "openclaw")
         assert.isFalse(snap.stale)
-        assert.strictEqual(snap.issuedLifetimeSeconds, 21600)
+        assert.strictEqual(snap.credentials!.lifetimeMs, 21_600_000)
         assert.strictEqual(snap.credentials!.resourceUrl, "portal.qwen.ai")
       })
     ))

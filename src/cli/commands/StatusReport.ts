@@ -3,16 +3,17 @@
  * when some source holds usable credentials, 4 when a login is needed (cli-contract.md "Output").
  * Free of effect/cli's command runner, so the fast path of `StatusFast.ts` can run it too.
  */
-import { Clock, Console, Effect } from "effect"
+import { Clock, Console, Duration, Effect } from "effect"
 import { pathsOf, QwenAuthConfig } from "../../Config.ts"
 import * as CliError from "effect/cli/CliError"
 import { ExitCode, type FileAccessError, type MalformedFile } from "../../domain/Errors.ts"
-import { toBaseUrl } from "../../oauth/ResourceUrl.ts"
-import { currentDefault, isRecord, PROVIDER_ID } from "../../store/ConfigMerge.ts"
+import { toBaseUrl } from "../../domain/ApiBaseUrl.ts"
 import { CredentialStore, type Snapshot } from "../../store/CredentialStore.ts"
 // The lazy reader: plain-JSON configs never load the JSON5 parser (start-up, docs/benchmarks.md).
-import { readConfigLazy } from "../../store/OpenClawConfigRead.ts"
-import { windowsOf } from "../../token/TokenState.ts"
+import { readConfigLazy } from "../../store/openclaw/ConfigFileLazy.ts"
+import { PROVIDER_ID } from "../../store/openclaw/Ids.ts"
+import { isRecord } from "../../store/openclaw/Json.ts"
+import { currentDefault } from "../../store/openclaw/Models.ts"
 import { Exit, printJson, say } from "../Output.ts"
 
 export type StatusState = "fresh" | "expiring" | "expired-refreshable" | "needs-login" | "logged-out"
@@ -21,9 +22,8 @@ export type StatusState = "fresh" | "expiring" | "expired-refreshable" | "needs-
 export const stateOf = (snapshot: Snapshot, nowMs: number, marginSeconds: number): StatusState => {
   const c = snapshot.credentials
   if (c === undefined) return snapshot.absentReason === "refused" ? "needs-login" : "logged-out"
-  const lifetimeMs = snapshot.issuedLifetimeSeconds === undefined ? undefined : snapshot.issuedLifetimeSeconds * 1000
-  if (nowMs < windowsOf(c.expiresAt, marginSeconds * 1000, lifetimeMs).advisoryAt) return "fresh"
-  if (nowMs < c.expiresAt) return "expiring"
+  if (!c.isDue(nowMs, Duration.seconds(marginSeconds))) return "fresh"
+  if (!c.isExpired(nowMs)) return "expiring"
   return c.refreshToken !== undefined ? "expired-refreshable" : "needs-login"
 }
 

@@ -8,15 +8,9 @@
  */
 import { Effect, Option } from "effect"
 import { Command, Flag } from "effect/cli"
-import { pathsOf, QwenAuthConfig } from "../../Config.ts"
-import type { Credentials } from "../../domain/Credentials.ts"
-import * as HttpClientLayer from "../../internal/HttpClientLayer.ts"
-import { runDeviceLogin } from "../../login/DeviceLogin.ts"
-import { checkTargets, persistLogin, type PersistResult } from "../../login/LoginWrites.ts"
-import { decideReuse } from "../../login/Reuse.ts"
-import type { DeviceAuthorization } from "../../oauth/DeviceAuthorization.ts"
-import { checkResourceUrl } from "../../oauth/ResourceUrl.ts"
-import { CredentialStore } from "../../store/CredentialStore.ts"
+import * as Login from "../../login/Login.ts"
+import type { DeviceAuthorization, LoginResult } from "../../login/Login.ts"
+import * as QwenAuth from "../../QwenAuth.ts"
 import { openBrowser } from "../Browser.ts"
 import { withStore } from "../Environment.ts"
 import { makeLoginProgress } from "../LoginProgress.ts"
@@ -87,88 +81,51 @@ const showDevice = (device: DeviceAuthorization, options: { readonly qr: boolean
     }
   })
 
-const report = (
-  options: { readonly json: boolean; readonly reused: boolean; readonly headline: string },
-  credentials: Credentials,
-  persisted: PersistResult
-) =>
+const report = (json: boolean, result: LoginResult) =>
   Effect.gen(function*() {
-    yield* say(options.headline)
-    if (persisted.backup !== undefined) yield* say(`Backed up the previous OpenClaw config to ${persisted.backup}`)
-    for (const w of persisted.warnings) yield* say(`Warning: ${w}`)
-    for (const n of persisted.notices) yield* say(n)
-    if (options.json) {
+    const expires = new Date(result.credentials.expiresAt).toISOString()
+    yield* say(
+      result.reused
+        ? `Already logged in (${result.refreshed ? "refreshed; " : ""}expires ${expires}); use --force for a new login.`
+        : `Logged in to Qwen (the token is valid until ${expires}).`
+    )
+    if (result.backup !== undefined) yield* say(`Backed up the previous OpenClaw config to ${result.backup}`)
+    for (const w of result.warnings) yield* say(`Warning: ${w}`)
+    for (const n of result.notices) yield* say(n)
+    if (json) {
       yield* printJson({
         loggedIn: true,
-        reused: options.reused,
-        expiresAt: new Date(credentials.expiresAt).toISOString(),
-        baseUrl: persisted.baseUrl,
-        defaultModel: persisted.defaultModel,
-        wrote: persisted.wrote
+        reused: result.reused,
+        expiresAt: expires,
+        baseUrl: result.baseUrl,
+        defaultModel: result.defaultModel,
+        wrote: result.wrote
       })
     }
   })
 
 const run = (f: Flags) =>
   Effect.gen(function*() {
-    const settings = yield* QwenAuthConfig
-    const store = yield* CredentialStore
-    const paths = pathsOf(settings)
-    // Fail fast: nobody should approve a login whose results cannot be written.
-    yield* checkTargets(settings, { setDefault: f.setDefault })
-
-    if (!f.force) {
-      const decision = yield* decideReuse(settings, store)
-      if (decision._tag === "Reuse") {
-        const credentials = decision.credentials
-        const baseUrl = yield* checkResourceUrl(settings, credentials.resourceUrl)
-        // A login found only in Qwen Code's file still needs its OpenClaw profile.
-        const snapshot = yield* store.load
-        const refreshedPaths = decision.refreshed
-          ? [paths.authProfiles, ...(settings.qwenCodeSync && credentials.refreshToken !== undefined ? [paths.qwenCreds] : [])]
-          : []
-        const persisted = yield* persistLogin({
-          credentials,
-          issuedLifetimeSeconds: decision.issuedLifetimeSeconds,
-          baseUrl,
-          setDefault: f.setDefault,
-          saveCredentials: snapshot.stale
-        })
-        const expires = new Date(credentials.expiresAt).toISOString()
-        return yield* report({
-          json: f.json,
-          reused: true,
-          headline: `Already logged in (${decision.refreshed ? "refreshed; " : ""}expires ${expires}); use --force for a new login.`
-        }, credentials, { ...persisted, wrote: [...new Set([...refreshedPaths, ...persisted.wrote])] })
-      }
-      if (decision.reason !== undefined) yield* say(decision.reason)
-    }
-
     const info = yield* TerminalInfo
     const result = yield* Effect.scoped(Effect.gen(function*() {
       const progress = yield* makeLoginProgress(info.stderrIsTty)
-      const login = yield* runDeviceLogin(settings, {
+      const done = yield* Login.login({
+        force: f.force,
+        openclaw: { _tag: "Files", setDefault: f.setDefault },
         timeoutSeconds: Option.getOrUndefined(f.timeout),
+        onNewLogin: say,
         onDevice: (device) => showDevice(device, { qr: f.qr, browser: f.browser }),
         onProgress: progress.onProgress
       })
       yield* progress.stop
-      return login
+      return done
     }))
-    const persisted = yield* persistLogin({
-      credentials: result.credentials,
-      issuedLifetimeSeconds: result.issuedLifetimeSeconds,
-      baseUrl: result.baseUrl,
-      setDefault: f.setDefault,
-      saveCredentials: true
-    })
-    const expires = new Date(result.credentials.expiresAt).toISOString()
-    yield* report({ json: f.json, reused: false, headline: `Logged in to Qwen (the token is valid until ${expires}).` }, result.credentials, persisted)
+    yield* report(f.json, result)
   })
 
 export const login = Command.make("login", flags, (f) =>
   run(f).pipe(
-    Effect.provide([HttpClientLayer.layer, TerminalInfo.layer]),
+    Effect.provide([QwenAuth.httpClient, TerminalInfo.layer]),
     withStore
   )).pipe(
     Command.withDescription("Log in to Qwen with a device code and set up OpenClaw (and Qwen Code) to use it"),

@@ -4,8 +4,8 @@
 import { Console, Effect } from "effect"
 import { Argument, Command, Flag } from "effect/cli"
 import { pathsOf, QwenAuthConfig } from "../../Config.ts"
-import { applyDefaultModel, readModelRows } from "../../store/OpenClawConfig.ts"
-import * as StateFile from "../../store/StateFile.ts"
+import { setDefaultModel } from "../../login/OpenClawSetup.ts"
+import { readModelRows } from "../../store/openclaw/DefaultModel.ts"
 import { printJson, say } from "../Output.ts"
 import { withSettings } from "../Environment.ts"
 
@@ -38,17 +38,7 @@ export const set = Command.make(
   { ref: Argument.String("ref").pipe(Argument.withDescription("provider/model or an alias such as qwen")) },
   ({ ref }) =>
     Effect.gen(function*() {
-      const settings = yield* QwenAuthConfig
-      const paths = pathsOf(settings)
-      const state = yield* StateFile.read
-      const result = yield* applyDefaultModel(paths.openclawConfig, ref, {
-        baseUrl: state.lastWrittenBaseUrl,
-        configSha256: state.lastWrittenConfigSha256
-      })
-      if (result.wrote) {
-        const sha = result.lastWritten.configSha256
-        yield* StateFile.update((s) => (sha === undefined ? s : { ...s, lastWrittenConfigSha256: sha }))
-      }
+      const result = yield* setDefaultModel(ref)
       if (result.backup !== undefined) yield* say(`Backed up the previous config to ${result.backup}`)
       yield* say(result.wrote ? `Default model set to ${result.ref}` : `Default model is already ${result.ref}`)
     }).pipe(withSettings)

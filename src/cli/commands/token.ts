@@ -5,7 +5,7 @@
  */
 import { Clock, Console, Duration, Effect, Redacted, Schedule } from "effect"
 import { Command, Flag } from "effect/cli"
-import * as HttpClientLayer from "../../internal/HttpClientLayer.ts"
+import * as QwenAuth from "../../QwenAuth.ts"
 import { isTransientFailure } from "../../token/TokenErrors.ts"
 import { TokenManager } from "../../token/TokenManager.ts"
 import { type AccessToken, MANDATORY_WINDOW_MS } from "../../token/TokenState.ts"
@@ -61,8 +61,7 @@ export const token = Command.make("token", { json }, ({ json }) =>
     }
     yield* Console.log(Redacted.value(t.accessToken))
   }).pipe(
-    Effect.provide(TokenManager.layer),
-    Effect.provide(HttpClientLayer.layer),
+    Effect.provide(QwenAuth.tokens()),
     withStore
   )
 ).pipe(Command.withDescription("Print a valid access token on stdout (refreshing it first when due)"))

@@ -59,23 +59,28 @@ export const makeMemoryStore = (init: MemoryStoreInit = {}): Effect.Effect<Memor
 
     const snapshot = (): Snapshot => {
       const isRefused = stored?.refreshToken !== undefined && refused.has(tokenHash(stored.refreshToken))
-      const credentials = isRefused ? undefined : stored
+      // Like the real store: the issued lifetime (from the state file) completes the credentials.
+      const credentials = isRefused || stored === undefined
+        ? undefined
+        : stored.lifetimeMs === undefined && lifetime !== undefined
+        ? stored.with({ lifetimeMs: lifetime * 1000 })
+        : stored
       return {
         credentials,
         source: credentials === undefined ? undefined : "openclaw",
-        issuedLifetimeSeconds: lifetime,
         stale: false,
         absentReason: credentials !== undefined ? undefined : isRefused ? "refused" : loggedOut ? "logged-out" : "none",
         problems: [],
+        unreadable: [],
         files: []
       }
     }
 
-    const write = (c: Credentials, issued: number | undefined) =>
+    const write = (c: Credentials) =>
       Effect.gen(function*() {
         yield* self.writeHook
         stored = c
-        if (issued !== undefined) lifetime = issued
+        if (c.lifetimeMs !== undefined) lifetime = c.lifetimeMs / 1000
         loggedOut = false
         version++
         yield* log("write", c)
@@ -100,10 +105,10 @@ export const makeMemoryStore = (init: MemoryStoreInit = {}): Effect.Effect<Memor
         counts.load++
         return snapshot()
       }),
-      save: (credentials, options) =>
+      save: (credentials) =>
         withLock(Effect.gen(function*() {
           counts.save++
-          yield* write(credentials, options?.issuedLifetimeSeconds)
+          yield* write(credentials)
           return ["memory"]
         })),
       update: (f) =>
@@ -114,7 +119,7 @@ export const makeMemoryStore = (init: MemoryStoreInit = {}): Effect.Effect<Memor
             return yield* new LockError({ path: "memory.lock", reason: "timeout", detail: "held by a peer" })
           }
           const decision = yield* f(snapshot())
-          if (decision.next !== undefined) yield* write(decision.next, decision.issuedLifetimeSeconds)
+          if (decision.next !== undefined) yield* write(decision.next)
           if (decision.refused !== undefined) {
             refused.add(tokenHash(decision.refused))
             version++

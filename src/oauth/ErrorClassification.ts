@@ -1,194 +1,27 @@
 /**
- * Shared plumbing of the OAuth steps: the form POST every step sends, one timed exchange through
- * the `HttpClient` service, and the classification of unusable answers into tagged errors
- * (protocol.md §1–3). Never sleeps, retries or writes: the poller and the token actor do that.
+ * What an answer means: a 2xx body decoded with a schema (naming the offending field, never its
+ * value), or an unusable answer classified into a tagged error by its OAuth `error` first, then by
+ * status (RFC 6749 §5.2, RFC 8628 §3.5, protocol.md §1–3). Pure reading: no requests, no sleeps.
  *
  * @since 0.1.0
  */
-import { Clock, Duration, Effect, Schema, Stream } from "effect"
-import { HttpClient, type HttpClientError, HttpClientRequest } from "effect/http"
+import { Clock, Effect, Schema } from "effect"
 import * as SchemaIssue from "effect/SchemaIssue"
-import type { Settings } from "../Config.ts"
-import { isLoopbackHost } from "./Loopback.ts"
+import type { OAuthSettings } from "./OAuthSettings.ts"
 import {
   AccessDenied,
-  type Endpoint,
   ExpiredToken,
   InvalidClient,
   InvalidGrant,
   MalformedResponse,
-  NetworkError,
+  type NetworkError,
+  type OAuthError,
   QuotaExceeded,
   RateLimited,
-  type OAuthError,
   ServerError,
-  UntrustedEndpoint
+  type UntrustedEndpoint
 } from "./OAuthError.ts"
-
-// ---------------------------------------------------------------------------------------------
-// Hosts
-// ---------------------------------------------------------------------------------------------
-
-export { isLoopbackHost }
-
-/**
- * The OAuth base URL must be https unless its host is loopback (protocol.md "Constants").
- * Checked before any request, so a device code or refresh token never travels in clear text.
- */
-export const checkOAuthBase = (settings: Settings): Effect.Effect<void, UntrustedEndpoint> => {
-  let url: URL
-  try {
-    url = new URL(settings.oauthBaseUrl)
-  } catch {
-    return Effect.fail(new UntrustedEndpoint({ url: settings.oauthBaseUrl, reason: "not a valid URL" }))
-  }
-  if (url.protocol === "https:") return Effect.void
-  if (url.protocol === "http:" && isLoopbackHost(url.hostname)) return Effect.void
-  return Effect.fail(
-    new UntrustedEndpoint({
-      url: url.origin,
-      reason: url.protocol === "http:"
-        ? "plain http is allowed only for loopback hosts (127.0.0.1, localhost, ::1); use https"
-        : `unsupported scheme ${url.protocol}`
-    })
-  )
-}
-
-// ---------------------------------------------------------------------------------------------
-// Requests
-// ---------------------------------------------------------------------------------------------
-
-/** A form POST with the headers every OAuth request carries (protocol.md "All requests"). */
-export const formPost = (
-  url: string,
-  settings: Settings,
-  params: Record<string, string>,
-  extraHeaders: Record<string, string> = {}
-): HttpClientRequest.HttpClientRequest =>
-  HttpClientRequest.post(url).pipe(
-    HttpClientRequest.bodyUrlParams(params),
-    HttpClientRequest.setHeaders({
-      accept: "application/json",
-      "user-agent": settings.userAgent,
-      ...extraHeaders
-    })
-  )
-
-/** What came back, read in full. `json` is `undefined` when the body is not JSON. */
-export interface Answer {
-  readonly endpoint: Endpoint
-  readonly status: number
-  readonly headers: Readonly<Record<string, string | undefined>>
-  readonly text: string
-  readonly json: unknown
-}
-
-const parseJson = (text: string): unknown => {
-  if (text.trim() === "") return undefined
-  try {
-    return JSON.parse(text)
-  } catch {
-    return undefined
-  }
-}
-
-/** Error codes that prove the request never reached the server (safe to resend). */
-const NOT_SENT_CODES = new Set([
-  "ECONNREFUSED",
-  "ENOTFOUND",
-  "EAI_AGAIN",
-  "EHOSTUNREACH",
-  "ENETUNREACH",
-  "UND_ERR_CONNECT_TIMEOUT",
-  "CERT_HAS_EXPIRED",
-  "DEPTH_ZERO_SELF_SIGNED_CERT",
-  "SELF_SIGNED_CERT_IN_CHAIN",
-  "UNABLE_TO_VERIFY_LEAF_SIGNATURE",
-  "ERR_TLS_CERT_ALTNAME_INVALID"
-])
-
-const DESCRIBE: Record<string, string> = {
-  ECONNREFUSED: "connection refused",
-  ENOTFOUND: "host not found",
-  EAI_AGAIN: "DNS lookup failed",
-  EHOSTUNREACH: "host unreachable",
-  ENETUNREACH: "network unreachable",
-  ECONNRESET: "connection reset",
-  EPIPE: "connection closed",
-  UND_ERR_SOCKET: "connection closed",
-  UND_ERR_CONNECT_TIMEOUT: "connect timeout"
-}
-
-/** Collects `code`s along a cause chain (undici nests them; happy eyeballs uses AggregateError). */
-const errorCodes = (cause: unknown, depth = 0): Array<string> => {
-  if (depth > 5 || typeof cause !== "object" || cause === null) return []
-  const own = "code" in cause && typeof cause.code === "string" ? [cause.code] : []
-  const nested = "cause" in cause ? errorCodes(cause.cause, depth + 1) : []
-  const many = "errors" in cause && Array.isArray(cause.errors)
-    ? cause.errors.flatMap((e: unknown) => errorCodes(e, depth + 1))
-    : []
-  return [...own, ...nested, ...many]
-}
-
-/** A transport failure as a NetworkError; `ambiguous` unless the request provably never left. */
-export const networkErrorOf = (endpoint: Endpoint, error: HttpClientError.HttpClientError): NetworkError => {
-  const reason = error.reason
-  if (reason._tag === "InvalidUrlError" || reason._tag === "EncodeError") {
-    return new NetworkError({ endpoint, detail: "the request could not be built", ambiguous: false })
-  }
-  const codes = errorCodes(reason.cause)
-  const sent = !codes.some((c) => NOT_SENT_CODES.has(c))
-  const named = codes.find((c) => DESCRIBE[c] !== undefined)
-  const detail = named !== undefined
-    ? `${DESCRIBE[named]} (${named})`
-    : codes[0] !== undefined
-    ? `transport error (${codes[0]})`
-    : reason._tag === "TransportError"
-    ? "transport error"
-    : "the answer could not be read"
-  return new NetworkError({ endpoint, detail, ambiguous: sent })
-}
-
-/** OAuth answers are a few hundred bytes; anything past this is read no further. */
-export const MAX_BODY_BYTES = 256 * 1024
-
-/**
- * Sends one request and reads the whole answer (at most `MAX_BODY_BYTES`) within `timeoutMs` (measured on the Clock, so
- * TestClock drives it). A timeout is ambiguous: the server may have acted on the request.
- */
-export const exchange = (
-  endpoint: Endpoint,
-  request: HttpClientRequest.HttpClientRequest,
-  timeoutMs: number
-): Effect.Effect<Answer, NetworkError, HttpClient.HttpClient> =>
-  Effect.gen(function*() {
-    const client = yield* HttpClient.HttpClient
-    const response = yield* client.execute(request)
-    // A hostile or broken server must not fill memory: stop reading past the cap (the
-    // connection is dropped) and treat the answer as not JSON.
-    let size = 0
-    const chunks = yield* response.stream.pipe(
-      Stream.takeUntil((chunk) => (size += chunk.length) > MAX_BODY_BYTES),
-      Stream.runCollect
-    )
-    const bytes = Buffer.concat(chunks).subarray(0, MAX_BODY_BYTES)
-    const text = new TextDecoder().decode(bytes)
-    const json = size > MAX_BODY_BYTES ? undefined : parseJson(text)
-    return { endpoint, status: response.status, headers: response.headers, text, json }
-  }).pipe(
-    Effect.catchTag("HttpClientError", (e) => Effect.fail(networkErrorOf(endpoint, e))),
-    Effect.timeoutOrElse({
-      duration: Duration.millis(timeoutMs),
-      orElse: () =>
-        Effect.fail(
-          new NetworkError({ endpoint, detail: `no answer within ${Math.round(timeoutMs / 1000)} s`, ambiguous: true })
-        )
-    })
-  )
-
-// ---------------------------------------------------------------------------------------------
-// Reading answers
-// ---------------------------------------------------------------------------------------------
+import type { Answer } from "./Transport.ts"
 
 const EXCERPT_CHARS = 80
 
@@ -215,6 +48,7 @@ const textOf = (u: unknown) => (typeof u === "string" && u.trim() !== "" ? scrub
 const messageOf = (json: unknown): string | undefined =>
   isRecord(json) ? textOf(json.error_description) ?? textOf(json.message) : undefined
 
+/** The OAuth error of a parsed body, or `undefined` when it carries none (a success, or a bare page). */
 export const errorBodyOf = (json: unknown): ErrorBody | undefined => {
   if (!isRecord(json)) return undefined
   const text = textOf
@@ -258,7 +92,10 @@ const isSuccess = (status: number) => status >= 200 && status < 300
  * (RFC 8628 §3.5, RFC 6749 §5.2), then by status. Retry signals (`authorization_pending`,
  * `slow_down`) must have been taken out by the caller.
  */
-export const classifyFailure = (settings: Settings, answer: Answer): Effect.Effect<never, AnswerError> =>
+export const classifyFailure = (
+  settings: Pick<OAuthSettings, "clientId">,
+  answer: Answer
+): Effect.Effect<never, AnswerError> =>
   Effect.gen(function*() {
     const { endpoint, status } = answer
     const body = errorBodyOf(answer.json)

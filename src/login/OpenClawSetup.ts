@@ -1,0 +1,122 @@
+/**
+ * What qwen-auth writes into OpenClaw's config (a login's entries, the default model) and what
+ * it remembers of those writes in its state file, plus the check that a login's files can be
+ * written at all (files.md, cli-contract.md).
+ *
+ * @since 0.1.0
+ */
+import { Effect, type FileSystem } from "effect"
+import { pathsOf, QwenAuthConfig } from "../Config.ts"
+import type { ConfigProblem, FileAccessError, LockError, MalformedFile } from "../domain/Errors.ts"
+import { CredentialStore } from "../store/CredentialStore.ts"
+import { applyDefaultModel } from "../store/openclaw/DefaultModel.ts"
+import { applyLogin, checkWritable } from "../store/openclaw/Login.ts"
+import * as StateFile from "../store/StateFile.ts"
+
+/**
+ * Fails, naming the file, when a login could not write one of its files: an unparsable or
+ * unreadable credential copy or state file, and (when `openclawConfig`) `openclaw.json` or
+ * `models.json`, or a config using `$include`. Run it before the device flow, so nobody approves
+ * a login that cannot be saved.
+ *
+ * @since 0.1.0
+ * @category login
+ */
+export const checkTargets = Effect.fn("OpenClawSetup.checkTargets")(function*(
+  options: { readonly setDefault: boolean; readonly openclawConfig: boolean }
+) {
+  const snapshot = yield* (yield* CredentialStore).load
+  const unreadable = snapshot.unreadable[0]
+  if (unreadable !== undefined) return yield* Effect.fail(unreadable)
+  if (options.openclawConfig) yield* checkWritable(pathsOf(yield* QwenAuthConfig), { setDefault: options.setDefault })
+})
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export interface ConfigResult {
+  /** Every path written, in order. */
+  readonly wrote: ReadonlyArray<string>
+  readonly warnings: ReadonlyArray<string>
+  /** Informational lines, e.g. the `--set-default` hint. */
+  readonly notices: ReadonlyArray<string>
+  readonly backup: string | undefined
+  /** The base URL OpenClaw will use (a user's own `baseUrl` wins). */
+  readonly baseUrl: string
+  readonly defaultModel: string | null
+}
+
+/**
+ * Writes a login's entries into OpenClaw's config (`--set-default` decides the default model),
+ * then records in the state file what was written there.
+ *
+ * @since 0.1.0
+ * @category login
+ */
+export const configureOpenClaw: (
+  input: { readonly baseUrl: string; readonly setDefault: boolean }
+) => Effect.Effect<
+  ConfigResult,
+  MalformedFile | FileAccessError | LockError | ConfigProblem,
+  QwenAuthConfig | FileSystem.FileSystem
+> = Effect.fn("OpenClawSetup.configureOpenClaw")(function*(input) {
+  const paths = pathsOf(yield* QwenAuthConfig)
+  const before = yield* StateFile.read
+  const applied = yield* applyLogin(paths, input, {
+    baseUrl: before.lastWrittenBaseUrl,
+    configSha256: before.lastWrittenConfigSha256
+  })
+  const wrote = [...applied.wrote]
+  const state = yield* recordConfig({
+    ...(applied.lastWritten.baseUrl !== undefined ? { lastWrittenBaseUrl: applied.lastWritten.baseUrl } : {}),
+    ...(applied.lastWritten.configSha256 !== undefined ? { lastWrittenConfigSha256: applied.lastWritten.configSha256 } : {})
+  })
+  if (state !== undefined) wrote.push(state)
+  return {
+    wrote,
+    warnings: applied.warnings,
+    notices: applied.notices,
+    backup: applied.backup,
+    baseUrl: applied.baseUrlUsed,
+    defaultModel: applied.defaultModel
+  }
+})
+
+/**
+ * Records what qwen-auth wrote to OpenClaw's config in the state file (under Qwen Code's lock);
+ * returns the state file's path when it changed.
+ *
+ * @since 0.1.0
+ * @category login
+ */
+export const recordConfig = Effect.fn("OpenClawSetup.recordConfig")(function*(
+  written: Pick<StateFile.State, "lastWrittenBaseUrl" | "lastWrittenConfigSha256">
+) {
+  const paths = pathsOf(yield* QwenAuthConfig)
+  const before = yield* StateFile.read
+  const record = (s: StateFile.State): StateFile.State => ({ ...s, ...written })
+  // `update` takes Qwen Code's lock; skip it when there is nothing new to record.
+  if (StateFile.encode(record(before)) === StateFile.encode(before)) return undefined
+  yield* StateFile.update(record)
+  return paths.state
+})
+
+/**
+ * `models set <ref>`: makes `ref` (an alias or provider/model) OpenClaw's default model and
+ * records the config's new hash, so a later login does not take the change for the user's.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export const setDefaultModel = Effect.fn("OpenClawSetup.setDefaultModel")(function*(ref: string) {
+  const paths = pathsOf(yield* QwenAuthConfig)
+  const state = yield* StateFile.read
+  const result = yield* applyDefaultModel(paths.openclawConfig, ref, {
+    baseUrl: state.lastWrittenBaseUrl,
+    configSha256: state.lastWrittenConfigSha256
+  })
+  const sha = result.lastWritten.configSha256
+  if (result.wrote && sha !== undefined) yield* recordConfig({ lastWrittenConfigSha256: sha })
+  return result
+})
