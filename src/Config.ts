@@ -6,7 +6,7 @@
  *
  * @since 0.1.0
  */
-import { Config, Context, Effect, Layer, Option } from "effect"
+import { Config, Context, Duration, Effect, Layer, Option } from "effect"
 import { VERSION } from "./internal/version.ts"
 
 /** @since 0.1.0 @category models */
@@ -22,8 +22,8 @@ export interface Settings {
   readonly oauthBaseUrl: string
   readonly clientId: string
   readonly scope: string
-  /** Seconds before expiry at which a background refresh starts (capped at lifetime / 2). */
-  readonly refreshMarginSeconds: number
+  /** How long before expiry a background refresh starts (capped at lifetime / 2). */
+  readonly refreshMargin: Duration.Duration
   readonly qwenHome: string
   readonly openclawStateDir: string
   readonly openclawConfigPath: string
@@ -32,15 +32,15 @@ export interface Settings {
   readonly logLevel: LogLevelName
   readonly noBrowser: boolean
   /** Timeout of one OAuth request (device code, poll). */
-  readonly requestTimeoutMs: number
+  readonly requestTimeout: Duration.Duration
   /** Timeout of one refresh POST; short, because it runs under the locks. */
-  readonly refreshTimeoutMs: number
-  readonly backoffBaseMs: number
-  readonly backoffCapMs: number
+  readonly refreshTimeout: Duration.Duration
+  readonly backoffBase: Duration.Duration
+  readonly backoffCap: Duration.Duration
   /** Jitter applied to backoff waits and to the refresh schedule, as a fraction (0–1). */
   readonly jitter: number
   /** How often the token actor looks at file mtimes for a peer's new login. */
-  readonly fileCheckIntervalMs: number
+  readonly fileCheckInterval: Duration.Duration
   /** Extra hosts a server's `resource_url` may point at (protocol.md §5). */
   readonly allowedResourceHosts: ReadonlyArray<string>
   /** User-Agent sent with every OAuth request. */
@@ -66,12 +66,12 @@ export const DEFAULT_REFRESH_MARGIN_SECONDS = 300
  * @category constants
  */
 export const DEFAULT_TUNING = {
-  requestTimeoutMs: 30_000,
-  refreshTimeoutMs: 10_000,
-  backoffBaseMs: 1_000,
-  backoffCapMs: 60_000,
+  requestTimeout: Duration.seconds(30),
+  refreshTimeout: Duration.seconds(10),
+  backoffBase: Duration.seconds(1),
+  backoffCap: Duration.minutes(1),
   jitter: 0.2,
-  fileCheckIntervalMs: 3_000,
+  fileCheckInterval: Duration.seconds(3),
   allowedResourceHosts: []
 } as const satisfies Partial<Settings>
 
@@ -118,7 +118,7 @@ export const resolveSettings = (overrides: Partial<Settings> = {}) =>
       oauthBaseUrl: trimSlash(get(read.oauthBaseUrl) ?? DEFAULT_OAUTH_BASE_URL),
       clientId: get(read.clientId) ?? DEFAULT_CLIENT_ID,
       scope: get(read.scope) ?? DEFAULT_SCOPE,
-      refreshMarginSeconds: Number.isFinite(margin) && margin >= 0 ? margin : DEFAULT_REFRESH_MARGIN_SECONDS,
+      refreshMargin: Duration.seconds(Number.isFinite(margin) && margin >= 0 ? margin : DEFAULT_REFRESH_MARGIN_SECONDS),
       qwenHome: get(read.qwenHome) ?? `${home}/.qwen`,
       openclawStateDir: stateDir,
       openclawConfigPath: get(read.configPath) ?? `${stateDir}/openclaw.json`,

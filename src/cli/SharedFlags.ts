@@ -3,7 +3,7 @@
  * overrides and the command's configuration layer. Free of effect/cli, so a read-only `status`
  * can run without loading it (start-up time, docs/benchmarks.md).
  */
-import { Effect, Layer, Logger, Option, References } from "effect"
+import { Duration, Effect, Layer, Logger, Option, References } from "effect"
 import { QwenAuthConfig, resolveSettings, type Settings } from "../Config.ts"
 
 export { QWEN_CODE_SYNC_FLAG, REFRESH_MARGIN_FLAG, STRING_FLAGS, VERBOSE_FLAG } from "./SharedFlagNames.ts"
@@ -30,7 +30,7 @@ export const overridesFromFlags = (flags: SharedFlags): Partial<Settings> => {
     oauthBaseUrl: some(flags.oauthBaseUrl),
     clientId: some(flags.clientId),
     scope: some(flags.scope),
-    refreshMarginSeconds: some(flags.refreshMargin),
+    refreshMargin: Option.getOrUndefined(Option.map(flags.refreshMargin, Duration.seconds)),
     qwenHome: some(flags.qwenHome),
     openclawStateDir: some(flags.openclawStateDir),
     openclawConfigPath: some(flags.openclawConfig),

@@ -22,7 +22,7 @@ import { checkOAuthBase } from "./Trust.ts"
  */
 export type DeviceAuthorizationSettings = Pick<
   OAuthSettings,
-  "oauthBaseUrl" | "clientId" | "scope" | "userAgent" | "requestTimeoutMs"
+  "oauthBaseUrl" | "clientId" | "scope" | "userAgent" | "requestTimeout"
 >
 
 /**
@@ -102,7 +102,7 @@ export const processDeviceAuthorizationResponse = (
     : classifyFailure(settings, answer)
 
 /**
- * Sends the device authorization request (timeout `settings.requestTimeoutMs`).
+ * Sends the device authorization request (timeout `settings.requestTimeout`).
  *
  * @returns a `DeviceAuthorization` for `pollForTokens`.
  */
@@ -113,7 +113,7 @@ export const requestDeviceAuthorization: (
   .fn("DeviceAuthorization.request")(function*(settings, pkce) {
     yield* checkOAuthBase(settings)
     const request = deviceAuthorizationRequest(settings, pkce)
-    const answer = yield* exchange("device_authorization", request, settings.requestTimeoutMs)
+    const answer = yield* exchange("device_authorization", request, settings.requestTimeout)
     return yield* processDeviceAuthorizationResponse(settings, answer)
   })
 

@@ -5,6 +5,7 @@
  *
  * @since 0.1.0
  */
+import type { Duration } from "effect"
 
 /**
  * Every setting a spec step reads.
@@ -21,9 +22,9 @@ export interface OAuthSettings {
   /** User-Agent sent with every OAuth request. */
   readonly userAgent: string
   /** Timeout of one OAuth request (device code, poll). */
-  readonly requestTimeoutMs: number
+  readonly requestTimeout: Duration.Duration
   /** Timeout of one refresh POST; short, because it runs under the locks. */
-  readonly refreshTimeoutMs: number
+  readonly refreshTimeout: Duration.Duration
   /** Extra hosts a server's `resource_url` may point at (protocol.md §5). */
   readonly allowedResourceHosts: ReadonlyArray<string>
 }

@@ -127,7 +127,7 @@ export type PollResult =
  * @since 0.1.0
  * @category models
  */
-export type TokenPollSettings = Pick<OAuthSettings, "oauthBaseUrl" | "clientId" | "userAgent" | "requestTimeoutMs">
+export type TokenPollSettings = Pick<OAuthSettings, "oauthBaseUrl" | "clientId" | "userAgent" | "requestTimeout">
 
 /**
  * One poll of the token endpoint with the device code and PKCE verifier.
@@ -173,7 +173,7 @@ export const processTokenPollResponse = (
 }
 
 /**
- * Sends one poll (timeout `settings.requestTimeoutMs`) and classifies the answer.
+ * Sends one poll (timeout `settings.requestTimeout`) and classifies the answer.
  *
  * @returns `PollResult`; the poller owns waiting and the deadline.
  */
@@ -185,7 +185,7 @@ export const pollToken: (
   "TokenEndpoint.pollToken"
 )(function*(settings, deviceCode, codeVerifier) {
   yield* checkOAuthBase(settings)
-  const answer = yield* exchange("token", tokenPollRequest(settings, deviceCode, codeVerifier), settings.requestTimeoutMs)
+  const answer = yield* exchange("token", tokenPollRequest(settings, deviceCode, codeVerifier), settings.requestTimeout)
   return yield* processTokenPollResponse(settings, answer)
 })
 
@@ -199,7 +199,7 @@ export const pollToken: (
  * @since 0.1.0
  * @category models
  */
-export type RefreshSettings = Pick<OAuthSettings, "oauthBaseUrl" | "clientId" | "userAgent" | "refreshTimeoutMs">
+export type RefreshSettings = Pick<OAuthSettings, "oauthBaseUrl" | "clientId" | "userAgent" | "refreshTimeout">
 
 /**
  * A usable answer to a refresh grant. Once the server has answered 2xx it may have invalidated
@@ -269,7 +269,7 @@ export const processRefreshResponse = (
 
 /**
  * One refresh (protocol.md §3): POST grant_type=refresh_token with the configured timeout
- * (`settings.refreshTimeoutMs`). Fails with `InvalidGrant{endpoint:"refresh"}` when the token is dead.
+ * (`settings.refreshTimeout`). Fails with `InvalidGrant{endpoint:"refresh"}` when the token is dead.
  *
  * @returns a `RefreshAnswer` (see `processRefreshResponse`).
  */
@@ -279,7 +279,7 @@ export const refresh: (
 ) => Effect.Effect<RefreshAnswer, OAuthError, HttpClient.HttpClient> = Effect.fn("TokenEndpoint.refresh")(
   function*(settings, refreshToken) {
     yield* checkOAuthBase(settings)
-    const answer = yield* exchange("refresh", refreshRequest(settings, refreshToken), settings.refreshTimeoutMs)
+    const answer = yield* exchange("refresh", refreshRequest(settings, refreshToken), settings.refreshTimeout)
     return yield* processRefreshResponse(settings, answer)
   }
 )

@@ -106,13 +106,13 @@ export const networkErrorOf = (endpoint: Endpoint, error: HttpClientError.HttpCl
 export const MAX_BODY_BYTES = 256 * 1024
 
 /**
- * Sends one request and reads the whole answer (at most `MAX_BODY_BYTES`) within `timeoutMs` (measured on the Clock, so
+ * Sends one request and reads the whole answer (at most `MAX_BODY_BYTES`) within `timeout` (measured on the Clock, so
  * TestClock drives it). A timeout is ambiguous: the server may have acted on the request.
  */
 export const exchange = (
   endpoint: Endpoint,
   request: HttpClientRequest.HttpClientRequest,
-  timeoutMs: number
+  timeout: Duration.Duration
 ): Effect.Effect<Answer, NetworkError, HttpClient.HttpClient> =>
   Effect.gen(function*() {
     const client = yield* HttpClient.HttpClient
@@ -131,10 +131,10 @@ export const exchange = (
   }).pipe(
     Effect.catchTag("HttpClientError", (e) => Effect.fail(networkErrorOf(endpoint, e))),
     Effect.timeoutOrElse({
-      duration: Duration.millis(timeoutMs),
+      duration: timeout,
       orElse: () =>
         Effect.fail(
-          new NetworkError({ endpoint, detail: `no answer within ${Math.round(timeoutMs / 1000)} s`, ambiguous: true })
+          new NetworkError({ endpoint, detail: `no answer within ${Math.round(Duration.toSeconds(timeout))} s`, ambiguous: true })
         )
     })
   )

@@ -1,6 +1,6 @@
 /**
  * How long the token actor waits after a failed refresh attempt (protocol.md §3): exponential
- * from `backoffBaseMs`, capped at `backoffCapMs`, jittered by ±`jitter`; `Retry-After` and quota
+ * from `backoffBase`, capped at `backoffCap`, jittered by ±`jitter`; `Retry-After` and quota
  * answers are honoured, and permanent errors are retried only at the cap, never in a tight loop.
  *
  * @since 0.1.0
@@ -12,12 +12,12 @@ import type { RefreshFailure } from "./TokenErrors.ts"
 
 /** The retry schedule (its delays; the actor steps it by hand, one failure at a time). */
 export const refreshSchedule = (settings: Settings): Schedule.Schedule<unknown> =>
-  Schedule.min([Schedule.exponential(Duration.millis(settings.backoffBaseMs)), Schedule.spaced(Duration.millis(settings.backoffCapMs))])
+  Schedule.min([Schedule.exponential(settings.backoffBase), Schedule.spaced(settings.backoffCap)])
     .pipe(
       Schedule.modifyDelay(({ duration }) =>
         Effect.map(
           Random.nextBetween(1 - settings.jitter, 1 + settings.jitter),
-          (factor) => Duration.millis(Math.min(settings.backoffCapMs, Math.round(Duration.toMillis(duration) * factor)))
+          (factor) => Duration.millis(Math.min(Duration.toMillis(settings.backoffCap), Math.round(Duration.toMillis(duration) * factor)))
         )
       )
     )
@@ -31,7 +31,7 @@ export const makeStepper = (settings: Settings): Effect.Effect<Stepper> =>
     // The schedule never ends; its clock input is unused (delays depend on the attempt only).
     Effect.suspend(() => step(0, undefined)).pipe(
       Effect.map(([, delay]) => Duration.toMillis(delay)),
-      Effect.catchCause(() => Effect.succeed(settings.backoffCapMs))
+      Effect.catchCause(() => Effect.succeed(Duration.toMillis(settings.backoffCap)))
     ))
 
 /**
@@ -43,8 +43,8 @@ export const delayAfter = (settings: Settings, error: RefreshFailure, scheduledM
   if (error._tag === "RateLimited") {
     return Math.max(scheduledMs, (error.retryAfterSeconds ?? 0) * 1000)
   }
-  if (error._tag === "QuotaExceeded") return Math.max(scheduledMs, settings.backoffCapMs)
-  if (error._tag === "MalformedFile") return Math.max(scheduledMs, settings.backoffCapMs)
-  if (isOAuthError(error) && !isTransient(error)) return Math.max(scheduledMs, settings.backoffCapMs)
+  if (error._tag === "QuotaExceeded") return Math.max(scheduledMs, Duration.toMillis(settings.backoffCap))
+  if (error._tag === "MalformedFile") return Math.max(scheduledMs, Duration.toMillis(settings.backoffCap))
+  if (isOAuthError(error) && !isTransient(error)) return Math.max(scheduledMs, Duration.toMillis(settings.backoffCap))
   return scheduledMs
 }

@@ -51,8 +51,6 @@ type Decision =
 
 const same = (a: Redacted.Redacted<string>, b: Redacted.Redacted<string>) => Redacted.value(a) === Redacted.value(b)
 
-const marginOf = (settings: Settings) => Duration.seconds(settings.refreshMarginSeconds)
-
 /**
  * The decision under the locks, from the freshly read snapshot. A forced refresh adopts any other
  * stored token that is still usable (so N processes seeing the same 401 cause one POST); a
@@ -121,7 +119,7 @@ const validate = (settings: Settings, stored: Credentials, answer: TokenEndpoint
 /** The locked step: decide, maybe POST, and say what the store must write. */
 const step = (settings: Settings, input: RefreshInput) => (snapshot: Snapshot) =>
   Effect.gen(function*(): Effect.fn.Return<UpdateDecision<Outcome | { readonly _tag: "Rejected"; readonly problem: MalformedResponse }>, OAuthError, HttpClient.HttpClient> {
-    const decision = decide(snapshot, yield* Clock.currentTimeMillis, input, marginOf(settings))
+    const decision = decide(snapshot, yield* Clock.currentTimeMillis, input, settings.refreshMargin)
     switch (decision._tag) {
       case "Absent":
         return { next: undefined, result: { _tag: "Absent", reason: decision.reason } }

@@ -50,7 +50,7 @@ const sameState = (a: TokenState, b: TokenState) => JSON.stringify(a) === JSON.s
 export const makeActor = Effect.fnUntraced(function*(deps: ActorDeps) {
   const { settings, store, http } = deps
   const scope = yield* Effect.scope
-  const margin = Duration.seconds(settings.refreshMarginSeconds)
+  const margin = settings.refreshMargin
   const slotRef = yield* SynchronizedRef.make<Slot>(startingSlot)
   const stateRef = yield* SubscriptionRef.make<TokenState>(startingSlot.state)
   const inflight = yield* SynchronizedRef.make<Fiber.Fiber<Slot> | undefined>(undefined)
@@ -242,8 +242,8 @@ export const makeActor = Effect.fnUntraced(function*(deps: ActorDeps) {
   const tick = Effect.gen(function*() {
     const s = yield* SynchronizedRef.get(slotRef)
     if (s.token === undefined) {
-      // A login is needed: look for a new one at most every fileCheckIntervalMs (mtimes only).
-      yield* Effect.sleep(settings.fileCheckIntervalMs)
+      // A login is needed: look for a new one at most every fileCheckInterval (mtimes only).
+      yield* Effect.sleep(settings.fileCheckInterval)
       if ((yield* store.fingerprint) !== fingerprint) yield* joinJob(RELOAD)
       return
     }
@@ -258,7 +258,7 @@ export const makeActor = Effect.fnUntraced(function*(deps: ActorDeps) {
       Cause.hasInterruptsOnly(cause)
         ? Effect.failCause(cause)
         : Effect.logError("Token actor: unexpected failure; carrying on", cause).pipe(
-          Effect.andThen(Effect.sleep(settings.backoffBaseMs))
+          Effect.andThen(Effect.sleep(settings.backoffBase))
         )
     ),
     Effect.forever

@@ -135,7 +135,7 @@ describe("device authorization response", () => {
       assert.deepInclude(q, { _tag: "QuotaExceeded", serverMessage: "Free allocated quota exceeded." })
     }))
 
-  it.effect("times out after settings.requestTimeoutMs on the Clock", () =>
+  it.effect("times out after settings.requestTimeout on the Clock", () =>
     Effect.gen(function*() {
       const fiber = yield* request(reply.hang).pipe(Effect.forkChild)
       yield* TestClock.adjust(29_999)

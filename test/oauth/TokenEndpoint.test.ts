@@ -234,7 +234,7 @@ describe("refresh response", () => {
 
       const http = testHttpClient(sequence(reply.hang))
       const fiber = yield* refresh(settings, Redacted.make(REFRESH)).pipe(Effect.provide(http.layer), Effect.exit, Effect.forkChild)
-      yield* TestClock.adjust(settings.refreshTimeoutMs)
+      yield* TestClock.adjust(settings.refreshTimeout)
       const timedOut = failure(yield* Fiber.join(fiber))
       assert.deepInclude(timedOut, { _tag: "NetworkError", ambiguous: true, detail: "no answer within 10 s" })
     }))

@@ -7,7 +7,7 @@
  * Separately, lost responses (the server rotates, the answer never arrives) are measured: each
  * one that hits a rotation costs a login, since the rotated refresh token never reached us.
  */
-import { Effect, Fiber, Layer, Logger, Random, References, Stream } from "effect"
+import { Duration, Effect, Fiber, Layer, Logger, Random, References, Stream } from "effect"
 import { HttpClient } from "effect/http"
 import { afterAll, describe, expect, it } from "vitest"
 import * as HttpClientLayer from "../../src/internal/HttpClientLayer.ts"
@@ -51,10 +51,10 @@ const runActor = async (home: Home, url: string, durationMs: number, seed: strin
     openclawStateDir: `${home.path}/.openclaw`,
     openclawConfigPath: `${home.path}/.openclaw/openclaw.json`,
     openclawAgentDir: home.agent,
-    backoffBaseMs: BACKOFF_BASE_MS,
-    backoffCapMs: 2_000,
+    backoffBase: Duration.millis(BACKOFF_BASE_MS),
+    backoffCap: Duration.millis(2_000),
     jitter: JITTER,
-    fileCheckIntervalMs: 200,
+    fileCheckInterval: Duration.millis(200),
     logLevel: "debug"
   }, http)
   const states: Array<TokenState> = []

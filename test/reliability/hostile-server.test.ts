@@ -4,7 +4,7 @@
  * are typed errors, redirects are not followed with the refresh token, and a `resource_url`
  * pointing elsewhere never receives a bearer token.
  */
-import { Effect, Exit, Redacted } from "effect"
+import { Duration, Effect, Exit, Redacted } from "effect"
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http"
 import type { AddressInfo } from "node:net"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
@@ -44,7 +44,7 @@ const listen = (handler: (req: IncomingMessage, res: ServerResponse, body: strin
 
 const refreshAt = (url: string, timeoutMs = 2_000) =>
   Effect.runPromise(
-    Effect.exit(TokenEndpoint.refresh(testSettings({ oauthBaseUrl: url, refreshTimeoutMs: timeoutMs }), Redacted.make(REFRESH))).pipe(
+    Effect.exit(TokenEndpoint.refresh(testSettings({ oauthBaseUrl: url, refreshTimeout: Duration.millis(timeoutMs) }), Redacted.make(REFRESH))).pipe(
       Effect.provide(HttpClientLayer.layer)
     )
   )

@@ -3,7 +3,7 @@
  * byte snapshots of files (a failed operation must leave files exactly as they were).
  */
 import * as NodeServices from "@effect/platform-node/NodeServices"
-import { Effect, FileSystem, Layer, PlatformError, Redacted } from "effect"
+import { Duration, Effect, FileSystem, Layer, PlatformError, Redacted } from "effect"
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs"
 import { dirname } from "node:path"
 import { type Settings, QwenAuthConfig } from "../../src/Config.ts"
@@ -16,7 +16,7 @@ export const settingsFor = (root: string, overrides: Partial<Settings> = {}): Se
   oauthBaseUrl: "http://127.0.0.1:9",
   clientId: "test-client",
   scope: "openid",
-  refreshMarginSeconds: 300,
+  refreshMargin: Duration.seconds(300),
   qwenHome: `${root}/qwen`,
   openclawStateDir: `${root}/openclaw`,
   openclawConfigPath: `${root}/openclaw/openclaw.json`,
@@ -24,12 +24,12 @@ export const settingsFor = (root: string, overrides: Partial<Settings> = {}): Se
   qwenCodeSync: true,
   logLevel: "warn",
   noBrowser: true,
-  requestTimeoutMs: 1_000,
-  refreshTimeoutMs: 1_000,
-  backoffBaseMs: 10,
-  backoffCapMs: 100,
+  requestTimeout: Duration.millis(1_000),
+  refreshTimeout: Duration.millis(1_000),
+  backoffBase: Duration.millis(10),
+  backoffCap: Duration.millis(100),
   jitter: 0,
-  fileCheckIntervalMs: 100,
+  fileCheckInterval: Duration.millis(100),
   allowedResourceHosts: [],
   userAgent: "qwen-auth/test",
   ...overrides

@@ -8,7 +8,7 @@
  *   yield* program.pipe(Effect.provide(http.layer))
  *   assert.deepStrictEqual(http.times(), [5000, 10000])
  */
-import { Clock, Effect, Layer } from "effect"
+import { Duration, Clock, Effect, Layer } from "effect"
 import { HttpClient, HttpClientError, type HttpClientRequest, HttpClientResponse } from "effect/http"
 import { DEFAULT_CLIENT_ID, DEFAULT_SCOPE, DEFAULT_TUNING, type Settings } from "../../src/Config.ts"
 
@@ -131,7 +131,7 @@ export const testSettings = (overrides: Partial<Settings> = {}): Settings => ({
   oauthBaseUrl: "http://127.0.0.1:9",
   clientId: DEFAULT_CLIENT_ID,
   scope: DEFAULT_SCOPE,
-  refreshMarginSeconds: 300,
+  refreshMargin: Duration.seconds(300),
   qwenHome: "/nonexistent/.qwen",
   openclawStateDir: "/nonexistent/.openclaw",
   openclawConfigPath: "/nonexistent/.openclaw/openclaw.json",

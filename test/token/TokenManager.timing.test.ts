@@ -1,5 +1,5 @@
 import { assert, describe, it } from "@effect/vitest"
-import { Effect, Random, Redacted } from "effect"
+import { Duration, Effect, Random, Redacted } from "effect"
 import { TestClock } from "effect/testing"
 import { reply } from "../support/testHttpClient.ts"
 import { harness, LIFETIME_MS, LIFETIME_S, MARGIN_MS, tokens } from "./support/harness.ts"
@@ -84,7 +84,7 @@ describe("TokenManager timing", () => {
     Effect.gen(function*() {
       const h = yield* harness({
         store: issuedAtZero,
-        settings: { jitter: 0.2, refreshMarginSeconds: 300 },
+        settings: { jitter: 0.2, refreshMargin: Duration.seconds(300) },
         handler: () => reply.json(503, {})
       })
       // Step in small increments: the scripted server answers through a real Promise.
@@ -105,7 +105,7 @@ describe("TokenManager timing", () => {
     Effect.gen(function*() {
       const h = yield* harness({
         store: issuedAtZero,
-        settings: { refreshTimeoutMs: 10_000 },
+        settings: { refreshTimeout: Duration.millis(10_000) },
         handler: (r) => (r.index === 0 ? reply.hang : tokens("A2", "R2"))
       })
       yield* TestClock.adjust(ADVISORY_AT)

@@ -19,10 +19,10 @@ import { Exit, printJson, say } from "../Output.ts"
 export type StatusState = "fresh" | "expiring" | "expired-refreshable" | "needs-login" | "logged-out"
 
 /** The state of a snapshot at `nowMs`, with the margin rule of protocol.md §4. */
-export const stateOf = (snapshot: Snapshot, nowMs: number, marginSeconds: number): StatusState => {
+export const stateOf = (snapshot: Snapshot, nowMs: number, margin: Duration.Duration): StatusState => {
   const c = snapshot.credentials
   if (c === undefined) return snapshot.absentReason === "refused" ? "needs-login" : "logged-out"
-  if (!c.isDue(nowMs, Duration.seconds(marginSeconds))) return "fresh"
+  if (!c.isDue(nowMs, margin)) return "fresh"
   if (!c.isExpired(nowMs)) return "expiring"
   return c.refreshToken !== undefined ? "expired-refreshable" : "needs-login"
 }
@@ -42,7 +42,7 @@ export const reportStatus = (json: boolean) =>
     const providers = isRecord(config?.["models"]) ? config["models"]["providers"] : undefined
     const provider = isRecord(providers) ? providers[PROVIDER_ID] : undefined
     const explicitBaseUrl = isRecord(provider) && typeof provider["baseUrl"] === "string" ? provider["baseUrl"] : undefined
-    const state = stateOf(snapshot, now, settings.refreshMarginSeconds)
+    const state = stateOf(snapshot, now, settings.refreshMargin)
     const c = snapshot.credentials
     const loggedIn = state === "fresh" || state === "expiring" || state === "expired-refreshable"
     // Only Qwen Code's file (no OpenClaw store yet) is a normal state, not a disagreement.
