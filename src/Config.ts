@@ -158,6 +158,8 @@ export class QwenAuthConfig extends Context.Service<QwenAuthConfig, Settings>()(
  */
 export const pathsOf = (s: Settings) => ({
   qwenCreds: `${s.qwenHome}/oauth_creds.json`,
+  /** qwen-auth's own copy of the live chain (cli-contract.md), whatever the hosts keep. */
+  ownCreds: `${s.qwenHome}/qwen-auth-credentials.json`,
   qwenLock: `${s.qwenHome}/oauth_creds.lock`,
   state: `${s.qwenHome}/qwen-auth.json`,
   openclawConfig: s.openclawConfigPath,

@@ -123,7 +123,7 @@ const fieldsOf = (c: Credentials): Credentials.Fields => ({
 })
 
 /** Where loaded credentials came from. @since 0.1.0 @category models */
-export type CredentialSource = "openclaw" | "qwen-code"
+export type CredentialSource = "openclaw" | "qwen-code" | "qwen-auth"
 
 /**
  * A hash of a token for the state file: the state file keeps hashes, never tokens.

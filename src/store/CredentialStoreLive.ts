@@ -22,7 +22,15 @@ import * as QwenCodeLock from "./locks/QwenCodeLock.ts"
 import type { OpenClawLockShape } from "./locks/OpenClawLock.ts"
 import * as OpenClawProfiles from "./OpenClawProfiles.ts"
 import * as QwenCodeFile from "./QwenCodeFile.ts"
-import { type OpenClawCopy, openclawCredentials, qwenCredentials, reconcile, type Sources, stateOf } from "./Reconcile.ts"
+import {
+  type OpenClawCopy,
+  openclawCredentials,
+  ownCredentials,
+  qwenCredentials,
+  reconcile,
+  type Sources,
+  stateOf
+} from "./Reconcile.ts"
 import type { Snapshot } from "./Snapshot.ts"
 import * as StateFile from "./StateFile.ts"
 
@@ -71,6 +79,7 @@ export const makeStore = (side: OpenClawSide) =>
 
     const read: Effect.Effect<Sources> = Effect.all({
       qwen: settings.qwenCodeSync ? CredentialFile.read(QwenCodeFile.codec, paths.qwenCreds) : Effect.succeed(CredentialFile.missing),
+      own: CredentialFile.read(QwenCodeFile.codec, paths.ownCreds),
       openclaw: readOpenClaw,
       state: CredentialFile.read(StateFile.codec, paths.state)
     }).pipe(
@@ -147,8 +156,20 @@ export const makeStore = (side: OpenClawSide) =>
             written.push(paths.qwenCreds)
           }
         }
+        // qwen-auth's own copy, whatever the hosts keep (same format: only with a refresh token).
+        if (next.refreshable) {
+          if (sources.own._tag === "Bad") {
+            skipped.push(sources.own.error)
+          } else if (!holds(ownCredentials(sources))) {
+            yield* options.guard
+            yield* CredentialFile.write(QwenCodeFile.codec, paths.ownCreds, next, CredentialFile.rawOf(sources.own)).pipe(provideFs)
+            written.push(paths.ownCreds)
+          }
+        }
         if (written.length === 0 && !hostWritten && skipped.length > 0) {
-          const anyCurrent = [openclawCredentials(sources), qwenCredentials(sources)].some((c) => c?.sameTokens(next))
+          const anyCurrent = [openclawCredentials(sources), qwenCredentials(sources), ownCredentials(sources)].some((c) =>
+            c?.sameTokens(next)
+          )
           if (!anyCurrent) return yield* Effect.fail(skipped[0]!)
         }
         // A broken state file is reported by `load` and left alone; the credentials still count.
@@ -228,7 +249,9 @@ export const makeStore = (side: OpenClawSide) =>
       const openclawStored = side._tag === "Host"
         ? (yield* Ref.get(side.credential)) !== undefined
         : yield* exists(paths.authProfiles)
-      if (!openclawStored && !(settings.qwenCodeSync && (yield* exists(paths.qwenCreds)))) {
+      if (
+        !openclawStored && !(yield* exists(paths.ownCreds)) && !(settings.qwenCodeSync && (yield* exists(paths.qwenCreds)))
+      ) {
         return { removed: [], wasLoggedIn: false } satisfies LogoutReport
       }
       return yield* withLocks((guard) =>
@@ -239,13 +262,17 @@ export const makeStore = (side: OpenClawSide) =>
           if (sources.openclaw._tag === "Bad") return yield* Effect.fail(sources.openclaw.error)
           const removed: Array<string> = []
           // Every credential we could load again is recorded, so Qwen Code's file is not re-imported.
-          const known = [openclawCredentials(sources), qwenCredentials(sources)].filter((c) => c !== undefined)
+          const known = [openclawCredentials(sources), qwenCredentials(sources), ownCredentials(sources)].filter((c) =>
+            c !== undefined
+          )
           const nextState = known.reduce<StateFile.State>((s, c) => StateFile.withLoggedOut(s, c.stateKey), state)
           yield* guard
           if (sources.openclaw._tag === "Ok" && sources.openclaw.value.profile._tag !== "Absent") {
             yield* writeOpenClaw(sources, undefined)
             removed.push(side._tag === "Host" ? "OpenClaw's profile" : `${paths.authProfiles} (profile ${OpenClawProfiles.PROFILE_ID})`)
           }
+          // qwen-auth's own copy goes with every logout; Qwen Code's only with --all.
+          if (yield* provideFs(removeIfExists(paths.ownCreds))) removed.push(paths.ownCreds)
           if (options.all && settings.qwenCodeSync) {
             if (yield* provideFs(removeIfExists(paths.qwenCreds))) removed.push(paths.qwenCreds)
           }
@@ -258,7 +285,9 @@ export const makeStore = (side: OpenClawSide) =>
     })
 
     const fingerprint: Effect.Effect<string> = Effect.forEach(
-      side._tag === "Files" ? [paths.qwenCreds, paths.authProfiles, paths.state] : [paths.qwenCreds, paths.state],
+      side._tag === "Files"
+        ? [paths.qwenCreds, paths.ownCreds, paths.authProfiles, paths.state]
+        : [paths.qwenCreds, paths.ownCreds, paths.state],
       (path) =>
         fs.stat(path).pipe(
           Effect.map((info) => `${Option.match(info.mtime, { onNone: () => 0, onSome: (d) => d.getTime() })}:${Number(info.size)}`),

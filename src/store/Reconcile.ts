@@ -32,6 +32,8 @@ export interface Sources {
   /** Host mode: OpenClaw's copy is the host's credential, not a file. */
   readonly hosted: boolean
   readonly qwen: Read<QwenCodeFile.QwenCodeFile>
+  /** qwen-auth's own copy (`qwen-auth-credentials.json`, Qwen Code's format). */
+  readonly own: Read<QwenCodeFile.QwenCodeFile>
   readonly openclaw: Read<OpenClawCopy>
   readonly state: Read<StateFile.StateFile>
 }
@@ -66,6 +68,10 @@ export const openclawCredentials = (sources: Sources): Credentials | undefined =
 export const qwenCredentials = (sources: Sources): Credentials | undefined =>
   sources.qwen._tag === "Ok" ? completed(sources, sources.qwen.value.credentials, false) : undefined
 
+/** qwen-auth's own copy. */
+export const ownCredentials = (sources: Sources): Credentials | undefined =>
+  sources.own._tag === "Ok" ? completed(sources, sources.own.value.credentials, false) : undefined
+
 const fileReport = (path: string, read: Read<{ readonly file: FileRead | undefined }>, extra?: string): FileReport => {
   switch (read._tag) {
     case "Missing":
@@ -98,7 +104,7 @@ export const reconcile = (sources: Sources): Effect.Effect<Snapshot, MalformedFi
   const problems: Array<string> = []
   const errors: Array<MalformedFile | FileAccessError> = []
   const unreadable: Array<MalformedFile | FileAccessError> = []
-  for (const read of [sources.openclaw, sources.qwen, sources.state]) {
+  for (const read of [sources.openclaw, sources.qwen, sources.own, sources.state]) {
     if (read._tag === "Bad") {
       problems.push(read.error.message)
       unreadable.push(read.error)
@@ -118,6 +124,8 @@ export const reconcile = (sources: Sources): Effect.Effect<Snapshot, MalformedFi
   const fromQwen = qwenCredentials(sources)
   if (fromOpenClaw !== undefined) candidates.push({ source: "openclaw", credentials: fromOpenClaw })
   if (fromQwen !== undefined) candidates.push({ source: "qwen-code", credentials: fromQwen })
+  const fromOwn = ownCredentials(sources)
+  if (fromOwn !== undefined) candidates.push({ source: "qwen-auth", credentials: fromOwn })
   if (candidates.length === 0 && errors.length > 0) {
     return Effect.fail(errors.find((e) => e._tag === "MalformedFile") ?? errors[0]!)
   }
@@ -151,6 +159,7 @@ export const reconcile = (sources: Sources): Effect.Effect<Snapshot, MalformedFi
   const files: Array<FileReport> = [
     ...(sources.qwenCodeSync ? [fileReport(sources.paths.qwenCreds, sources.qwen)] : []),
     ...(sources.hosted ? [] : [fileReport(sources.paths.authProfiles, sources.openclaw, invalidProfile?.problem)]),
+    fileReport(sources.paths.ownCreds, sources.own),
     fileReport(sources.paths.state, sources.state)
   ]
   return Effect.succeed({ credentials, source: winner?.source, stale, absentReason, problems, unreadable, files })
@@ -163,5 +172,8 @@ export const isStale = (sources: Sources, credentials: Credentials): boolean => 
   if (openclawWritable && (fromOpenClaw === undefined || !fromOpenClaw.sameTokens(credentials))) return true
   const qwenWritable = sources.qwenCodeSync && sources.qwen._tag !== "Bad" && credentials.refreshable
   const fromQwen = qwenCredentials(sources)
-  return qwenWritable && (fromQwen === undefined || !fromQwen.sameTokens(credentials))
+  if (qwenWritable && (fromQwen === undefined || !fromQwen.sameTokens(credentials))) return true
+  const ownWritable = sources.own._tag !== "Bad" && credentials.refreshable
+  const fromOwn = ownCredentials(sources)
+  return ownWritable && (fromOwn === undefined || !fromOwn.sameTokens(credentials))
 }

@@ -26,6 +26,8 @@ export interface Home {
   readonly openclaw: string
   readonly agent: string
   readonly creds: string
+  /** qwen-auth's own copy, `qwen-auth-credentials.json`. */
+  readonly own: string
   readonly state: string
   readonly profiles: string
   readonly config: string
@@ -46,6 +48,7 @@ export const tempHome = (): Home => {
     openclaw,
     agent,
     creds: join(qwen, "oauth_creds.json"),
+    own: join(qwen, "qwen-auth-credentials.json"),
     state: join(qwen, "qwen-auth.json"),
     profiles: join(agent, "auth-profiles.json"),
     config: join(openclaw, "openclaw.json"),
@@ -141,14 +144,14 @@ export const writeProfiles = (
 
 /** Moves the stored expiry of whichever credential files exist to `expiry` (ms). */
 export const setStoredExpiry = (home: Home, expiry: number) => {
-  for (const path of [home.creds, home.profiles]) {
+  for (const path of [home.creds, home.own, home.profiles]) {
     let json: any
     try {
       json = readJson(path)
     } catch {
       continue
     }
-    if (path === home.creds) json.expiry_date = expiry
+    if (path !== home.profiles) json.expiry_date = expiry
     else if (json.profiles?.["qwen-portal:default"]) json.profiles["qwen-portal:default"].expires = expiry
     writeFileSync(path, JSON.stringify(json, null, 2))
   }

@@ -310,6 +310,21 @@ describe("refreshOAuth", () => {
     await stop()
   })
 
+  it("adopts a newer chain from qwen-auth's own copy without any POST, even with Qwen Code sync off", async () => {
+    const old = await login(emu)
+    const newer = await login(emu)
+    const expiry = Date.now() + 5 * HOUR
+    mkdirSync(root.qwenHome, { recursive: true, mode: 0o700 })
+    const own = join(root.qwenHome, "qwen-auth-credentials.json")
+    writeFileSync(own, JSON.stringify(qwenCodeJson({ ...newer, resource_url: emu.url }, expiry)), { mode: 0o600 })
+    const { provider, stop } = await loadProvider({ qwenCodeSync: false })
+    const next = await provider.refreshOAuth(credentialFrom(old, Date.now() - 1000))
+    expect(next).toMatchObject({ access: newer.access_token, refresh: newer.refresh_token, expires: expiry })
+    expect((await emu.stats()).refreshRequests).toBe(0)
+    expect(existsSync(qwenCreds())).toBe(false)
+    await stop()
+  })
+
   it("waits for Qwen Code's lock and re-reads the file under it", async () => {
     const old = await login(emu)
     writeQwenCode(qwenCodeJson(old, Date.now() - 1000))

@@ -70,6 +70,7 @@ const hosted = (cred: Credentials, stored: Credentials | undefined, state: State
     hosted: true,
     openclaw: { _tag: "Ok", value: { profile: { _tag: "Present", credentials: cred, raw: {} }, raw: undefined, file: undefined } },
     qwen: stored === undefined ? { _tag: "Missing" } : { _tag: "Ok", value: { credentials: stored, raw: {}, file: FILE } },
+    own: { _tag: "Missing" },
     state: { _tag: "Ok", value: { state, raw: {}, file: FILE } }
   }))
 

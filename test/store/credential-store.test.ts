@@ -48,10 +48,22 @@ describe("CredentialStore.load", () => {
         assert.deepStrictEqual(snap.files.map((f) => [f.path, f.exists]), [
           [paths.qwenCreds, false],
           [paths.authProfiles, false],
+          [paths.ownCreds, false],
           [paths.state, false]
         ])
       })
     ))
+
+  it.live("qwen-auth's own copy is a source of its own, also with Qwen Code sync off", () =>
+    withStore(({ paths }) =>
+      Effect.gen(function*() {
+        writeJson(paths.ownCreds, qwenCredsJson("own", later))
+        writeJson(paths.qwenCreds, qwenCredsJson("q", later - 10_000))
+        const snap = yield* CredentialStore.use((s) => s.load)
+        assert.strictEqual(snap.source, "qwen-auth")
+        assert.strictEqual(Redacted.value(snap.credentials!.accessToken), "access-own")
+        assert.isTrue(snap.stale)
+      }), { qwenCodeSync: false }))
 
   it.live("the valid source with the later expiry wins and the other is reported stale", () =>
     withStore(({ paths }) =>
@@ -206,7 +218,10 @@ describe("CredentialStore.save and update", () => {
         const written = yield* CredentialStore.use((s) =>
           s.save(creds("1", later, { resourceUrl: "portal.qwen.ai" }).with({ lifetimeMs: 21_600_000 }))
         )
-        assert.deepStrictEqual([...written].sort(), [paths.authProfiles, paths.qwenCreds, paths.state].sort())
+        assert.deepStrictEqual([...written].sort(), [paths.authProfiles, paths.qwenCreds, paths.ownCreds, paths.state].sort())
+        // qwen-auth's own copy holds the same chain in Qwen Code's format.
+        assert.strictEqual(readJson(paths.ownCreds).refresh_token, "refresh-1")
+        assert.strictEqual(modeOf(paths.ownCreds), 0o600)
         const store = readJson(paths.authProfiles)
         assert.deepStrictEqual(store.profiles["anthropic:default"], otherProfiles["anthropic:default"])
         assert.deepStrictEqual(store.profiles["qwen-portal:qwen-cli"], otherProfiles["qwen-portal:qwen-cli"])
@@ -245,7 +260,7 @@ describe("CredentialStore.save and update", () => {
         writeJson(paths.qwenCreds, qwenCredsJson("q", later + 10_000))
         const before = bytesOf(paths.qwenCreds)
         const written = yield* CredentialStore.use((s) => s.save(creds("1", later)))
-        assert.deepStrictEqual([...written].sort(), [paths.authProfiles, paths.state].sort())
+        assert.deepStrictEqual([...written].sort(), [paths.authProfiles, paths.ownCreds, paths.state].sort())
         assert.strictEqual(bytesOf(paths.qwenCreds), before)
         const snap = yield* CredentialStore.use((s) => s.load)
         assert.strictEqual(snap.source, "openclaw")
@@ -330,7 +345,8 @@ describe("CredentialStore.logout", () => {
         yield* CredentialStore.use((s) => s.save(creds("1", later)))
         const report = yield* CredentialStore.use((s) => s.logout({ all: false }))
         assert.isTrue(report.wasLoggedIn)
-        assert.deepStrictEqual(report.removed, [`${paths.authProfiles} (profile qwen-portal:default)`])
+        assert.deepStrictEqual(report.removed, [`${paths.authProfiles} (profile qwen-portal:default)`, paths.ownCreds])
+        assert.isFalse(existsSync(paths.ownCreds))
         assert.deepStrictEqual(readJson(paths.authProfiles).profiles, otherProfiles)
         assert.isTrue(existsSync(paths.qwenCreds))
         const snap = yield* CredentialStore.use((s) => s.load)

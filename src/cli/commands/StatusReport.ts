@@ -120,9 +120,15 @@ const stateLine: Record<StatusState, string> = {
   "logged-out": "Not logged in. Run `qwen-auth login`."
 }
 
+const SOURCE_LABEL = {
+  openclaw: "OpenClaw profile qwen-portal:default",
+  "qwen-code": "Qwen Code (oauth_creds.json)",
+  "qwen-auth": "qwen-auth's own copy (qwen-auth-credentials.json)"
+} as const
+
 const renderHuman = (r: Report): string => {
   const lines = [stateLine[r.state]]
-  if (r.source) lines.push(`  source:        ${r.source === "openclaw" ? "OpenClaw profile qwen-portal:default" : "Qwen Code (oauth_creds.json)"}`)
+  if (r.source) lines.push(`  source:        ${SOURCE_LABEL[r.source as keyof typeof SOURCE_LABEL] ?? r.source}`)
   if (r.expiresAt && r.expiresInSeconds !== null) {
     lines.push(`  expires:       ${r.expiresAt} (${r.expiresInSeconds >= 0 ? "in " : ""}${duration(r.expiresInSeconds)}${r.expiresInSeconds < 0 ? " ago" : ""})`)
   }
