@@ -22,8 +22,10 @@ import * as QwenCodeLock from "./locks/QwenCodeLock.ts"
 import type { OpenClawLockShape } from "./locks/OpenClawLock.ts"
 import * as OpenClawProfiles from "./OpenClawProfiles.ts"
 import * as QwenCodeFile from "./QwenCodeFile.ts"
+import * as OpenClawSqlite from "./OpenClawSqlite.ts"
 import {
   type OpenClawCopy,
+  type OpenClawStore,
   openclawCredentials,
   ownCredentials,
   qwenCredentials,
@@ -69,37 +71,65 @@ export const makeStore = (side: OpenClawSide) =>
     const paths = pathsOf(settings)
     const provideFs = Effect.provideService(FileSystem.FileSystem, fs)
 
-    const readOpenClaw: Effect.Effect<CredentialFile.Read<OpenClawCopy>, never, FileSystem.FileSystem> =
-      side._tag === "Host"
-        ? Effect.map(Ref.get(side.credential), (c) => ({
-          _tag: "Ok",
-          value: { profile: c === undefined ? { _tag: "Absent" } : { _tag: "Present", credentials: c, raw: {} }, raw: undefined, file: undefined }
-        }))
-        : CredentialFile.read(OpenClawProfiles.codec, paths.authProfiles)
+    /** Which store OpenClaw uses, decided from disk (a SQLite database means 2026.9.6). */
+    const openclawStore: Effect.Effect<OpenClawStore> = side._tag === "Host"
+      ? Effect.succeed({ _tag: "Host" })
+      : Effect.gen(function*() {
+        const dbs = yield* OpenClawSqlite.detect(settings.openclawStateDir, settings.openclawAgentDir)
+        if (dbs.length === 0) return { _tag: "Json" } as const
+        const legacyJson = yield* fs.exists(paths.authProfiles).pipe(Effect.orElseSucceed(() => false))
+        return { _tag: "Sqlite", path: dbs[0]!, legacyJson } as const
+      }).pipe(provideFs)
 
-    const read: Effect.Effect<Sources> = Effect.all({
-      qwen: settings.qwenCodeSync ? CredentialFile.read(QwenCodeFile.codec, paths.qwenCreds) : Effect.succeed(CredentialFile.missing),
-      own: CredentialFile.read(QwenCodeFile.codec, paths.ownCreds),
-      openclaw: readOpenClaw,
-      state: CredentialFile.read(StateFile.codec, paths.state)
-    }).pipe(
-      Effect.map((r): Sources => ({ paths, qwenCodeSync: settings.qwenCodeSync, hosted: side._tag === "Host", ...r })),
-      provideFs
-    )
+    const readOpenClaw = (store: OpenClawStore): Effect.Effect<CredentialFile.Read<OpenClawCopy>, never, FileSystem.FileSystem> => {
+      switch (store._tag) {
+        case "Host":
+          return side._tag !== "Host" ? Effect.succeed(CredentialFile.missing) : Effect.map(Ref.get(side.credential), (c) => ({
+            _tag: "Ok",
+            value: { profile: c === undefined ? { _tag: "Absent" } : { _tag: "Present", credentials: c, raw: {} }, raw: undefined, file: undefined }
+          }))
+        case "Json":
+          return CredentialFile.read(OpenClawProfiles.codec, paths.authProfiles)
+        case "Sqlite":
+          return Effect.map(OpenClawSqlite.read(settings.openclawStateDir, settings.openclawAgentDir), (copy) =>
+            copy === undefined
+              ? CredentialFile.missing
+              : { _tag: "Ok", value: { profile: copy.profile, raw: undefined, file: undefined, problem: copy.problem } })
+      }
+    }
 
-    /** The locks in the fixed order; `guard` fails once OpenClaw's lock is lost. */
+    const read: Effect.Effect<Sources> = Effect.gen(function*() {
+      const store = yield* openclawStore
+      const copies = yield* Effect.all({
+        qwen: settings.qwenCodeSync ? CredentialFile.read(QwenCodeFile.codec, paths.qwenCreds) : Effect.succeed(CredentialFile.missing),
+        own: CredentialFile.read(QwenCodeFile.codec, paths.ownCreds),
+        openclaw: readOpenClaw(store),
+        state: CredentialFile.read(StateFile.codec, paths.state)
+      })
+      return { paths, qwenCodeSync: settings.qwenCodeSync, openclawStore: store, ...copies } satisfies Sources
+    }).pipe(provideFs)
+
+    /**
+     * The locks in the fixed order; `guard` fails once OpenClaw's lock is lost. OpenClaw's lock
+     * guards `auth-profiles.json` only: inside OpenClaw (it holds its own) and next to a SQLite
+     * store (never written) only Qwen Code's is taken.
+     */
     const withLocks = <A, E, R>(
       body: (guard: Effect.Effect<void, LockError>) => Effect.Effect<A, E, R>
     ): Effect.Effect<A, E | LockError, Exclude<R, Scope.Scope>> => {
       const qwenLocked = (guard: Effect.Effect<void, LockError>) =>
         Effect.andThen(provideFs(QwenCodeLock.acquire(paths.qwenLock)), body(guard))
       if (side._tag === "Host") return Effect.scoped(qwenLocked(Effect.void))
-      return Effect.scoped(
-        Effect.flatMap(
-          side.lock.acquire(paths.authProfiles),
-          (handle) => Effect.raceFirst(qwenLocked(handle.check), handle.compromised)
-        )
-      )
+      const lock = side.lock
+      return Effect.flatMap(openclawStore, (store) =>
+        store._tag !== "Json"
+          ? Effect.scoped(qwenLocked(Effect.void))
+          : Effect.scoped(
+            Effect.flatMap(
+              lock.acquire(paths.authProfiles),
+              (handle) => Effect.raceFirst(qwenLocked(handle.check), handle.compromised)
+            )
+          ))
     }
 
     const sweep = Effect.all([
@@ -139,6 +169,8 @@ export const makeStore = (side: OpenClawSide) =>
         yield* options.guard
         if (sources.openclaw._tag === "Bad") {
           skipped.push(sources.openclaw.error)
+        } else if (sources.openclawStore._tag === "Sqlite") {
+          // OpenClaw 2026.9.6 writes its own store; the plugin hands it this chain.
         } else if (!holds(openclawCredentials(sources))) {
           yield* writeOpenClaw(sources, next)
           if (side._tag === "Files") written.push(paths.authProfiles)
@@ -267,7 +299,10 @@ export const makeStore = (side: OpenClawSide) =>
           )
           const nextState = known.reduce<StateFile.State>((s, c) => StateFile.withLoggedOut(s, c.stateKey), state)
           yield* guard
-          if (sources.openclaw._tag === "Ok" && sources.openclaw.value.profile._tag !== "Absent") {
+          if (
+            sources.openclaw._tag === "Ok" && sources.openclaw.value.profile._tag !== "Absent" &&
+            sources.openclawStore._tag !== "Sqlite"
+          ) {
             yield* writeOpenClaw(sources, undefined)
             removed.push(side._tag === "Host" ? "OpenClaw's profile" : `${paths.authProfiles} (profile ${OpenClawProfiles.PROFILE_ID})`)
           }

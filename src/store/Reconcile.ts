@@ -16,21 +16,31 @@ import type { FileReport, Snapshot } from "./Snapshot.ts"
 import * as StateFile from "./StateFile.ts"
 
 /**
- * OpenClaw's copy as read: from `auth-profiles.json` (with the file), or the credential the host
- * handed over (host mode: OpenClaw itself owns its store; `file` and `raw` are absent).
+ * OpenClaw's copy as read: from `auth-profiles.json` (with the file), from OpenClaw 2026.9.6's
+ * SQLite store (read-only; `problem` says why it holds nothing usable), or the credential the
+ * host handed over (host mode: OpenClaw itself owns its store; `file` and `raw` are absent).
  */
 export interface OpenClawCopy {
   readonly profile: OpenClawProfiles.ProfileState
   readonly raw: OpenClawProfiles.AuthProfilesFile["raw"] | undefined
   readonly file: FileRead | undefined
+  readonly problem?: string | undefined
 }
+
+/**
+ * Where OpenClaw keeps its copy: `auth-profiles.json` (2026.3.24; qwen-auth writes it), a SQLite
+ * database (2026.9.6; OpenClaw only, `path` names it), or in the host's hands (the plugin).
+ */
+export type OpenClawStore =
+  | { readonly _tag: "Json" }
+  | { readonly _tag: "Sqlite"; readonly path: string; readonly legacyJson: boolean }
+  | { readonly _tag: "Host" }
 
 /** Every copy the store looks at. */
 export interface Sources {
   readonly paths: Paths
   readonly qwenCodeSync: boolean
-  /** Host mode: OpenClaw's copy is the host's credential, not a file. */
-  readonly hosted: boolean
+  readonly openclawStore: OpenClawStore
   readonly qwen: Read<QwenCodeFile.QwenCodeFile>
   /** qwen-auth's own copy (`qwen-auth-credentials.json`, Qwen Code's format). */
   readonly own: Read<QwenCodeFile.QwenCodeFile>
@@ -158,16 +168,43 @@ export const reconcile = (sources: Sources): Effect.Effect<Snapshot, MalformedFi
 
   const files: Array<FileReport> = [
     ...(sources.qwenCodeSync ? [fileReport(sources.paths.qwenCreds, sources.qwen)] : []),
-    ...(sources.hosted ? [] : [fileReport(sources.paths.authProfiles, sources.openclaw, invalidProfile?.problem)]),
+    ...openclawReports(sources, invalidProfile?.problem),
     fileReport(sources.paths.ownCreds, sources.own),
     fileReport(sources.paths.state, sources.state)
   ]
   return Effect.succeed({ credentials, source: winner?.source, stale, absentReason, problems, unreadable, files })
 }
 
+/** What `status` lists for OpenClaw's store. */
+const openclawReports = (sources: Sources, invalid: string | undefined): ReadonlyArray<FileReport> => {
+  const store = sources.openclawStore
+  switch (store._tag) {
+    case "Host":
+      return []
+    case "Json":
+      return [fileReport(sources.paths.authProfiles, sources.openclaw, invalid)]
+    case "Sqlite": {
+      const problem = sources.openclaw._tag === "Ok" ? sources.openclaw.value.problem ?? null : null
+      return [
+        { path: store.path, exists: true, mode: null, ok: problem === null, problem },
+        ...(store.legacyJson
+          ? [{
+            path: sources.paths.authProfiles,
+            exists: true,
+            mode: null,
+            ok: false,
+            problem: "a legacy auth store next to OpenClaw's SQLite store: OpenClaw refuses to run until `openclaw doctor --fix` imports it"
+          }]
+          : [])
+      ]
+    }
+  }
+}
+
 /** A copy qwen-auth could write that does not hold `credentials`. */
 export const isStale = (sources: Sources, credentials: Credentials): boolean => {
-  const openclawWritable = sources.openclaw._tag !== "Bad"
+  // OpenClaw 2026.9.6's SQLite store is OpenClaw's to write (the plugin hands it the chain).
+  const openclawWritable = sources.openclaw._tag !== "Bad" && sources.openclawStore._tag !== "Sqlite"
   const fromOpenClaw = openclawCredentials(sources)
   if (openclawWritable && (fromOpenClaw === undefined || !fromOpenClaw.sameTokens(credentials))) return true
   const qwenWritable = sources.qwenCodeSync && sources.qwen._tag !== "Bad" && credentials.refreshable

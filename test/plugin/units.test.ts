@@ -67,7 +67,7 @@ const hosted = (cred: Credentials, stored: Credentials | undefined, state: State
   Effect.runSync(reconcile({
     paths: pathsOf({ qwenHome: "/q", openclawAgentDir: "/a", openclawConfigPath: "/c" } as Settings),
     qwenCodeSync: true,
-    hosted: true,
+    openclawStore: { _tag: "Host" },
     openclaw: { _tag: "Ok", value: { profile: { _tag: "Present", credentials: cred, raw: {} }, raw: undefined, file: undefined } },
     qwen: stored === undefined ? { _tag: "Missing" } : { _tag: "Ok", value: { credentials: stored, raw: {}, file: FILE } },
     own: { _tag: "Missing" },

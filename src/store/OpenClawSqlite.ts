@@ -1,0 +1,138 @@
+/**
+ * OpenClaw 2026.9.6's auth store in SQLite (files.md, hosts.md), read-only: qwen-auth never
+ * writes it (OpenClaw writes it through its own coordinator; the plugin hands OpenClaw the
+ * credential). The profiles live in `<state>/state/openclaw.sqlite` (`config_machine_state`, key
+ * `authProfiles.store`) when the shared store is in use, else in `<agent>/openclaw-agent.sqlite`
+ * (`auth_profile_store`, `store_key = 'primary'`); both hold the same JSON store as
+ * `auth-profiles.json`. A refresh fence, an unknown schema version or an unreadable database is
+ * "no usable OpenClaw copy", never credentials.
+ *
+ * @since 0.1.0
+ */
+import { Effect, FileSystem } from "effect"
+import * as NodeSqlite from "../internal/NodeSqlite.ts"
+import * as OpenClawProfiles from "./OpenClawProfiles.ts"
+
+/** The newest schema (`PRAGMA user_version`) of OpenClaw's databases this qwen-auth knows. @since 0.1.0 @category constants */
+export const MAX_USER_VERSION = 23
+/** The access token of a credential OpenClaw is refreshing (`claimOAuthRefresh`). @since 0.1.0 @category constants */
+export const REFRESH_FENCE_PREFIX = "openclaw-oauth-refresh-fence:v1:"
+
+/** Where OpenClaw 2026.9.6 keeps its databases. @since 0.1.0 @category paths */
+export const databasesOf = (stateDir: string, agentDir: string) => ({
+  state: `${stateDir}/state/openclaw.sqlite`,
+  agent: `${agentDir}/openclaw-agent.sqlite`
+})
+
+/**
+ * What qwen-auth found in OpenClaw's SQLite store.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface SqliteCopy {
+  /** The database holding the profiles. */
+  readonly path: string
+  readonly profile: OpenClawProfiles.ProfileState
+  /** Why the store holds no usable credentials (a refresh in progress, an unknown version, …). */
+  readonly problem: string | undefined
+}
+
+/**
+ * The database in use, when this home has a SQLite store (the generation is decided from disk).
+ *
+ * @since 0.1.0
+ * @category queries
+ */
+export const detect = (stateDir: string, agentDir: string): Effect.Effect<ReadonlyArray<string>, never, FileSystem.FileSystem> =>
+  Effect.gen(function*() {
+    const fs = yield* FileSystem.FileSystem
+    const dbs = databasesOf(stateDir, agentDir)
+    const present: Array<string> = []
+    for (const path of [dbs.state, dbs.agent]) {
+      if (yield* fs.exists(path).pipe(Effect.orElseSucceed(() => false))) present.push(path)
+    }
+    return present
+  })
+
+type Row = Record<string, unknown> | undefined
+
+const queryStore = async (path: string, sql: string, ...params: Array<string>): Promise<{ version: number; row: Row }> => {
+  const { DatabaseSync } = await NodeSqlite.load()
+  const db = new DatabaseSync(path, { readOnly: true })
+  try {
+    const version = Number((db.prepare("PRAGMA user_version").get() as Row)?.["user_version"] ?? 0)
+    if (version > MAX_USER_VERSION) return { version, row: undefined }
+    return { version, row: db.prepare(sql).get(...params) as Row }
+  } finally {
+    db.close()
+  }
+}
+
+const unusable = (path: string, problem: string): SqliteCopy => ({ path, profile: { _tag: "Absent" }, problem })
+
+const fromStoreJson = (path: string, json: unknown): Effect.Effect<SqliteCopy> =>
+  OpenClawProfiles.decode(path, typeof json === "string" ? json : "").pipe(
+    Effect.map(({ profile }): SqliteCopy => {
+      if (profile._tag === "Present" && String(profile.raw["access"] ?? "").startsWith(REFRESH_FENCE_PREFIX)) {
+        return unusable(path, "OpenClaw is refreshing this login (a refresh fence is stored)")
+      }
+      if (profile._tag === "Invalid") return unusable(path, profile.problem.problem)
+      return { path, profile, problem: undefined }
+    }),
+    Effect.catch((e) => Effect.succeed(unusable(path, e.problem)))
+  )
+
+type Lookup =
+  | { readonly _tag: "Settled"; readonly copy: SqliteCopy }
+  | { readonly _tag: "Empty" }
+  | { readonly _tag: "Row"; readonly json: unknown }
+
+/** One row of one database; a broken or too-new database settles the answer. */
+const lookup = (path: string, sql: string, key: string): Effect.Effect<Lookup> =>
+  Effect.tryPromise({ try: () => queryStore(path, sql, key), catch: (e) => (e instanceof Error ? e.message : String(e)) }).pipe(
+    Effect.map((r): Lookup =>
+      r.version > MAX_USER_VERSION
+        ? { _tag: "Settled", copy: unusable(path, `has schema version ${r.version}; qwen-auth knows up to ${MAX_USER_VERSION}`) }
+        : r.row === undefined
+        ? { _tag: "Empty" }
+        : { _tag: "Row", json: r.row["json"] }
+    ),
+    Effect.catch((detail) =>
+      Effect.succeed<Lookup>({ _tag: "Settled", copy: unusable(path, `cannot be read (${detail.split("\n")[0]})`) })
+    )
+  )
+
+const settle = (path: string, found: Lookup): Effect.Effect<SqliteCopy> =>
+  found._tag === "Settled"
+    ? Effect.succeed(found.copy)
+    : found._tag === "Empty"
+    ? Effect.succeed({ path, profile: { _tag: "Absent" }, problem: undefined })
+    : fromStoreJson(path, found.json)
+
+/**
+ * Reads `qwen-portal:default` from the store in use (read-only connection); `undefined` when this
+ * home has no SQLite store.
+ *
+ * @since 0.1.0
+ * @category reading
+ */
+export const read = (stateDir: string, agentDir: string): Effect.Effect<SqliteCopy | undefined, never, FileSystem.FileSystem> =>
+  Effect.gen(function*() {
+    const present = yield* detect(stateDir, agentDir)
+    if (present.length === 0) return undefined
+    const dbs = databasesOf(stateDir, agentDir)
+    // The shared store (state database) holds the profiles when it has them; else the agent's.
+    if (present.includes(dbs.state)) {
+      const shared = yield* lookup(
+        dbs.state,
+        "SELECT value_json AS json FROM config_machine_state WHERE state_key = ?",
+        "authProfiles.store"
+      )
+      if (shared._tag !== "Empty" || !present.includes(dbs.agent)) return yield* settle(dbs.state, shared)
+    }
+    return yield* settle(
+      dbs.agent,
+      yield* lookup(dbs.agent, "SELECT store_json AS json FROM auth_profile_store WHERE store_key = ?", "primary")
+    )
+  })
