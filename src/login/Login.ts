@@ -16,7 +16,7 @@ import { checkResourceUrl } from "../oauth/Trust.ts"
 import { CredentialStore } from "../store/CredentialStore.ts"
 import { type DeviceLoginOptions, runDeviceLogin } from "./DeviceLogin.ts"
 import { checkTargets, type ConfigResult, configureOpenClaw, recordConfig } from "./OpenClawSetup.ts"
-import { decideReuse } from "./Reuse.ts"
+import { decideReuse, type ReuseDecision } from "./Reuse.ts"
 
 export type { DeviceAuthorization, PollProgress } from "./DeviceLogin.ts"
 
@@ -34,6 +34,8 @@ export interface LoginOptions<R> extends Omit<DeviceLoginOptions<R>, "verifier">
   readonly openclaw: OpenClawTarget
   /** Why a stored login was not reused (said before the device code is shown). */
   readonly onNewLogin?: ((reason: string) => Effect.Effect<void>) | undefined
+  /** Asked before a usable stored login is reused; `false` runs a new device login. Default: reuse. */
+  readonly confirmReuse?: ((credentials: Credentials) => Effect.Effect<boolean>) | undefined
 }
 
 /** @since 0.1.0 @category models */
@@ -73,8 +75,13 @@ export const login = Effect.fn("Login.login")(function*<R>(options: LoginOptions
       }))
 
   if (!options.force) {
-    const decision = yield* decideReuse(settings, store)
-    if (decision._tag === "Reuse") {
+    const decision = yield* (files
+      ? decideReuse(settings, store)
+      // Inside OpenClaw an unreadable copy of ours only means there is nothing to reuse.
+      : decideReuse(settings, store).pipe(Effect.orElseSucceed((): ReuseDecision => ({ _tag: "NewLogin", reason: undefined }))))
+    const reuse = decision._tag === "Reuse" &&
+      (options.confirmReuse === undefined || (yield* options.confirmReuse(decision.credentials)))
+    if (decision._tag === "Reuse" && reuse) {
       const credentials = decision.credentials
       const baseUrl = yield* checkResourceUrl(settings, credentials.resourceUrl)
       // A login found in one copy only still needs the others.
@@ -88,7 +95,9 @@ export const login = Effect.fn("Login.login")(function*<R>(options: LoginOptions
         refreshed: decision.refreshed
       } satisfies LoginResult
     }
-    if (decision.reason !== undefined && options.onNewLogin !== undefined) yield* options.onNewLogin(decision.reason)
+    if (decision._tag === "NewLogin" && decision.reason !== undefined && options.onNewLogin !== undefined) {
+      yield* options.onNewLogin(decision.reason)
+    }
   }
 
   const result = yield* runDeviceLogin(settings, options)

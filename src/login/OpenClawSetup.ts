@@ -9,7 +9,10 @@ import { Effect, type FileSystem } from "effect"
 import { pathsOf, QwenAuthConfig } from "../Config.ts"
 import type { ConfigProblem, FileAccessError, LockError, MalformedFile } from "../domain/Errors.ts"
 import { CredentialStore } from "../store/CredentialStore.ts"
+import { readConfig } from "../store/openclaw/ConfigFile.ts"
 import { applyDefaultModel } from "../store/openclaw/DefaultModel.ts"
+import { isPluginInstalled } from "../store/openclaw/PluginEntry.ts"
+import * as OpenClawSqlite from "../store/OpenClawSqlite.ts"
 import { applyLogin, checkWritable } from "../store/openclaw/Login.ts"
 import * as StateFile from "../store/StateFile.ts"
 
@@ -61,9 +64,16 @@ export const configureOpenClaw: (
   MalformedFile | FileAccessError | LockError | ConfigProblem,
   QwenAuthConfig | FileSystem.FileSystem
 > = Effect.fn("OpenClawSetup.configureOpenClaw")(function*(input) {
-  const paths = pathsOf(yield* QwenAuthConfig)
+  const settings = yield* QwenAuthConfig
+  const paths = pathsOf(settings)
   const before = yield* StateFile.read
-  const applied = yield* applyLogin(paths, input, {
+  // OpenClaw 2026.9.6 (a SQLite store) keeps its own logins and imports what it finds in its
+  // config: only entries it understands are written there.
+  const sqlite = (yield* OpenClawSqlite.detect(settings.openclawStateDir, settings.openclawAgentDir)).length > 0
+  const pluginInstalled = sqlite
+    ? yield* Effect.flatMap(readConfig(paths.openclawConfig), (c) => isPluginInstalled(settings.openclawStateDir, c))
+    : true
+  const applied = yield* applyLogin(paths, { ...input, openclawStore: sqlite ? "sqlite" : "json", pluginInstalled }, {
     baseUrl: before.lastWrittenBaseUrl,
     configSha256: before.lastWrittenConfigSha256
   })
@@ -76,12 +86,17 @@ export const configureOpenClaw: (
   return {
     wrote,
     warnings: applied.warnings,
-    notices: applied.notices,
+    notices: sqlite ? [...applied.notices, sqliteNotice(pluginInstalled)] : applied.notices,
     backup: applied.backup,
     baseUrl: applied.baseUrlUsed,
     defaultModel: applied.defaultModel
   }
 })
+
+/** The one line a login on an OpenClaw 2026.9.6 home prints. */
+const sqliteNotice = (pluginInstalled: boolean) =>
+  "OpenClaw 2026.9.6 keeps its own logins: run `openclaw models auth login --provider qwen-portal` " +
+  (pluginInstalled ? "(it reuses this login)." : "after `qwen-auth setup-openclaw` (it then reuses this login).")
 
 /**
  * Records what qwen-auth wrote to OpenClaw's config in the state file (under Qwen Code's lock);

@@ -85,9 +85,19 @@ export const login = Effect.fn("Plugin.login")(function*(ctx: ProviderAuthContex
   let userCode = ""
   return yield* Effect.gen(function*() {
     const result = yield* Login.login({
-      // OpenClaw asked for a login: run one.
-      force: true,
+      // A usable qwen-auth login (Qwen Code's file or qwen-auth's copy) is offered first.
+      force: false,
       openclaw: { _tag: "Host" },
+      confirmReuse: (credentials) =>
+        ctx.prompter.confirm === undefined
+          ? Effect.succeed(true)
+          : Effect.promise(() =>
+            ctx.prompter.confirm!({
+              message: `Use the Qwen login qwen-auth already has (valid until ${new Date(credentials.expiresAt).toISOString()})?`,
+              initialValue: true
+            })
+          ),
+      onNewLogin: (reason) => Effect.promise(async () => ctx.prompter.note(reason, NOTE_TITLE)),
       onDevice: (device) =>
         Effect.gen(function*() {
           userCode = device.userCode

@@ -30,6 +30,8 @@ export interface ProviderAuthContext {
   readonly prompter: {
     note(message: string, title?: string): Promise<void> | void
     progress(initialMessage: string): ProgressHandle
+    /** OpenClaw's `WizardPrompter.confirm` (2026.3.24 and 2026.9.6). */
+    confirm?(params: { readonly message: string; readonly initialValue?: boolean }): Promise<boolean>
   }
 }
 

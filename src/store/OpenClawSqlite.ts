@@ -13,8 +13,14 @@ import { Effect, FileSystem } from "effect"
 import * as NodeSqlite from "../internal/NodeSqlite.ts"
 import * as OpenClawProfiles from "./OpenClawProfiles.ts"
 
-/** The newest schema (`PRAGMA user_version`) of OpenClaw's databases this qwen-auth knows. @since 0.1.0 @category constants */
-export const MAX_USER_VERSION = 23
+/**
+ * The schema versions (`PRAGMA user_version`) OpenClaw 2026.9.6 itself admits: 1–18 for the state
+ * database, 1–23 for an agent's; anything else is a store this qwen-auth does not know.
+ *
+ * @since 0.1.0
+ * @category constants
+ */
+export const KNOWN_USER_VERSIONS = { state: { min: 1, max: 18 }, agent: { min: 1, max: 23 } } as const
 /** The access token of a credential OpenClaw is refreshing (`claimOAuthRefresh`). @since 0.1.0 @category constants */
 export const REFRESH_FENCE_PREFIX = "openclaw-oauth-refresh-fence:v1:"
 
@@ -57,12 +63,23 @@ export const detect = (stateDir: string, agentDir: string): Effect.Effect<Readon
 
 type Row = Record<string, unknown> | undefined
 
-const queryStore = async (path: string, sql: string, ...params: Array<string>): Promise<{ version: number; row: Row }> => {
+type Kind = keyof typeof KNOWN_USER_VERSIONS
+
+const known = (kind: Kind, version: number) =>
+  version >= KNOWN_USER_VERSIONS[kind].min && version <= KNOWN_USER_VERSIONS[kind].max
+
+/** One row, read-only; waits briefly for OpenClaw's own write transactions (busy timeout). */
+const queryStore = async (
+  kind: Kind,
+  path: string,
+  sql: string,
+  ...params: Array<string>
+): Promise<{ version: number; row: Row }> => {
   const { DatabaseSync } = await NodeSqlite.load()
-  const db = new DatabaseSync(path, { readOnly: true })
+  const db = new DatabaseSync(path, { readOnly: true, timeout: 2_000 })
   try {
     const version = Number((db.prepare("PRAGMA user_version").get() as Row)?.["user_version"] ?? 0)
-    if (version > MAX_USER_VERSION) return { version, row: undefined }
+    if (!known(kind, version)) return { version, row: undefined }
     return { version, row: db.prepare(sql).get(...params) as Row }
   } finally {
     db.close()
@@ -83,17 +100,34 @@ const fromStoreJson = (path: string, json: unknown): Effect.Effect<SqliteCopy> =
     Effect.catch((e) => Effect.succeed(unusable(path, e.problem)))
   )
 
+const STATE_ROW = "SELECT value_json AS json FROM config_machine_state WHERE state_key = ?"
+
+const parseLocation = (json: unknown): unknown => {
+  try {
+    const value: unknown = JSON.parse(String(json))
+    return typeof value === "object" && value !== null ? (value as { readonly location?: unknown }).location : undefined
+  } catch {
+    return undefined
+  }
+}
+
 type Lookup =
   | { readonly _tag: "Settled"; readonly copy: SqliteCopy }
   | { readonly _tag: "Empty" }
   | { readonly _tag: "Row"; readonly json: unknown }
 
-/** One row of one database; a broken or too-new database settles the answer. */
-const lookup = (path: string, sql: string, key: string): Effect.Effect<Lookup> =>
-  Effect.tryPromise({ try: () => queryStore(path, sql, key), catch: (e) => (e instanceof Error ? e.message : String(e)) }).pipe(
+/** One row of one database; a broken or unknown database settles the answer. */
+const lookup = (kind: Kind, path: string, sql: string, key: string): Effect.Effect<Lookup> =>
+  Effect.tryPromise({ try: () => queryStore(kind, path, sql, key), catch: (e) => (e instanceof Error ? e.message : String(e)) }).pipe(
     Effect.map((r): Lookup =>
-      r.version > MAX_USER_VERSION
-        ? { _tag: "Settled", copy: unusable(path, `has schema version ${r.version}; qwen-auth knows up to ${MAX_USER_VERSION}`) }
+      !known(kind, r.version)
+        ? {
+          _tag: "Settled",
+          copy: unusable(
+            path,
+            `has schema version ${r.version}; qwen-auth knows ${KNOWN_USER_VERSIONS[kind].min}–${KNOWN_USER_VERSIONS[kind].max}`
+          )
+        }
         : r.row === undefined
         ? { _tag: "Empty" }
         : { _tag: "Row", json: r.row["json"] }
@@ -122,17 +156,17 @@ export const read = (stateDir: string, agentDir: string): Effect.Effect<SqliteCo
     const present = yield* detect(stateDir, agentDir)
     if (present.length === 0) return undefined
     const dbs = databasesOf(stateDir, agentDir)
-    // The shared store (state database) holds the profiles when it has them; else the agent's.
+    // The state database's `auth.sharedStore` row says where the profiles live: `state-db` means
+    // the shared store in that database; no row (or `legacy-main`) means the agent's database.
     if (present.includes(dbs.state)) {
-      const shared = yield* lookup(
-        dbs.state,
-        "SELECT value_json AS json FROM config_machine_state WHERE state_key = ?",
-        "authProfiles.store"
-      )
-      if (shared._tag !== "Empty" || !present.includes(dbs.agent)) return yield* settle(dbs.state, shared)
+      const where = yield* lookup("state", dbs.state, STATE_ROW, "auth.sharedStore")
+      if (where._tag === "Settled") return where.copy
+      const shared = where._tag === "Row" && parseLocation(where.json) === "state-db"
+      if (shared) return yield* settle(dbs.state, yield* lookup("state", dbs.state, STATE_ROW, "authProfiles.store"))
     }
+    if (!present.includes(dbs.agent)) return { path: dbs.state, profile: { _tag: "Absent" }, problem: undefined }
     return yield* settle(
       dbs.agent,
-      yield* lookup(dbs.agent, "SELECT store_json AS json FROM auth_profile_store WHERE store_key = ?", "primary")
+      yield* lookup("agent", dbs.agent, "SELECT store_json AS json FROM auth_profile_store WHERE store_key = ?", "primary")
     )
   })

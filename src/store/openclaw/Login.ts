@@ -20,6 +20,8 @@ import { mergeModelsFile, mergeProviderEntry, type MergeResult, type ProviderInp
 /** @since 0.1.0 @category models */
 export interface LoginMergeInput extends ProviderInput {
   readonly setDefault: boolean
+  /** Enable `plugins.entries.qwen-portal-auth` (default true: 2026.3.24 bundles that plugin). */
+  readonly pluginEntry?: boolean | undefined
 }
 
 /** The two OpenClaw files a login writes (see `pathsOf`). @since 0.1.0 @category models */
@@ -35,6 +37,13 @@ export interface LoginConfigInput {
   readonly setDefault: boolean
   /** Model lists an earlier qwen-auth version wrote (replaceable like today's). */
   readonly lastWrittenModels?: ReadonlyArray<unknown> | undefined
+  /**
+   * Which OpenClaw the home is for: `auth-profiles.json` (2026.3.24, the default) or SQLite
+   * (2026.9.6). On SQLite homes no plugin entry is written for a plugin that is not installed,
+   * and no api-key marker (that release imports it as a credential).
+   */
+  readonly openclawStore?: "json" | "sqlite" | undefined
+  readonly pluginInstalled?: boolean | undefined
 }
 
 /** @since 0.1.0 @category models */
@@ -62,7 +71,7 @@ export interface ApplyLoginResult {
  */
 export const mergeLogin = (config: JsonObject, input: LoginMergeInput): MergeResult => {
   // Keys are visited in files.md's order, so a fresh file reads exactly as documented.
-  const plugin = mergePluginEntry(config)
+  const plugin = input.pluginEntry === false ? { config, warnings: [] } : mergePluginEntry(config)
   const provider = mergeProviderEntry(plugin.config, input)
   const models = mergeModelEntries(provider.config, input.setDefault)
   const next = mergeAuthProfileEntry(models.config)
@@ -112,13 +121,19 @@ export const applyLogin = Effect.fn("OpenClawConfig.applyLogin")(function*(
 ) {
   // Both files must be usable before either is touched.
   yield* checkWritable(files, input)
-  const mergeInput = { ...input, lastWrittenBaseUrl: lastWritten.baseUrl }
+  const sqlite = input.openclawStore === "sqlite"
+  const mergeInput = {
+    ...input,
+    lastWrittenBaseUrl: lastWritten.baseUrl,
+    pluginEntry: !sqlite || input.pluginInstalled === true,
+    apiKeyMarker: !sqlite
+  }
   const config = yield* rewrite(files.openclawConfig, {
     merge: (value) => {
       const r = mergeLogin(value, mergeInput)
       return Effect.succeed({ next: r.config, changed: r.changed, extra: r })
     },
-    includeEntries: () => mergeLogin({}, { baseUrl: input.baseUrl, setDefault: input.setDefault }).config,
+    includeEntries: () => mergeLogin({}, { ...mergeInput, lastWrittenBaseUrl: undefined }).config,
     backupUnless: { sha256: lastWritten.configSha256 }
   })
   const merged = config.extra

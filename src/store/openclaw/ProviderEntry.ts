@@ -17,6 +17,11 @@ export interface ProviderInput {
   readonly lastWrittenBaseUrl?: string | undefined
   /** Model lists an earlier qwen-auth wrote; such a list may be replaced like our current one. */
   readonly lastWrittenModels?: ReadonlyArray<unknown> | undefined
+  /**
+   * Write the `apiKey: "qwen-oauth"` marker (default true). OpenClaw 2026.9.6 imports such a
+   * marker as a static api_key profile, so on its homes the marker is left out (and ours removed).
+   */
+  readonly apiKeyMarker?: boolean | undefined
 }
 
 /** The result of merging a login into one file. @since 0.1.0 @category models */
@@ -57,11 +62,13 @@ const mergeProvider = (existing: unknown, input: ProviderInput, where: string) =
   if (!replaceable) {
     warnings.push(`Keeping your own models list for ${PROVIDER_ID} in ${where}.`)
   }
+  const { apiKey, ...rest } = p
+  const keepKey = apiKey !== undefined && apiKey !== API_KEY_MARKER
   return {
     provider: {
-      ...p,
+      ...(input.apiKeyMarker === false ? (keepKey ? p : rest) : p),
       baseUrl: baseUrlUsed,
-      apiKey: API_KEY_MARKER,
+      ...(input.apiKeyMarker === false ? {} : { apiKey: API_KEY_MARKER }),
       api: "openai-completions",
       models: replaceable ? qwenModels() : models
     },
