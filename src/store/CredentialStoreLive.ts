@@ -43,6 +43,11 @@ export type StoreError = MalformedFile | FileAccessError | LockError
 export interface LogoutReport {
   readonly removed: ReadonlyArray<string>
   readonly wasLoggedIn: boolean
+  /**
+   * OpenClaw 2026.9.6's own copy of the login (its SQLite store, which only OpenClaw writes):
+   * refused by the plugin from now on, usable by OpenClaw until it expires.
+   */
+  readonly openclawKept?: { readonly path: string; readonly expiresAt: number } | undefined
 }
 
 /**
@@ -314,7 +319,14 @@ export const makeStore = (side: OpenClawSide) =>
           if (known.length > 0) yield* writeState(sources, nextState)
           yield* sweep
           const wasLoggedIn = Option.match(snapshot, { onNone: () => false, onSome: (s) => s.credentials !== undefined })
-          return { removed, wasLoggedIn } satisfies LogoutReport
+          const kept = sources.openclawStore._tag === "Sqlite" ? openclawCredentials(sources) : undefined
+          return {
+            removed,
+            wasLoggedIn,
+            ...(kept !== undefined && sources.openclawStore._tag === "Sqlite"
+              ? { openclawKept: { path: sources.openclawStore.path, expiresAt: kept.expiresAt } }
+              : {})
+          } satisfies LogoutReport
         })
       )
     })

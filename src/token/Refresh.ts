@@ -124,7 +124,12 @@ const step = (settings: Settings, input: RefreshInput) => (snapshot: Snapshot) =
       case "Absent":
         return { next: undefined, result: { _tag: "Absent", reason: decision.reason } }
       case "Adopt":
-        return { next: undefined, result: { _tag: "Adopted", credentials: decision.credentials } }
+        // Adopting also brings behind copies up to date (OpenClaw 2026.3.24's profile, qwen-auth's
+        // own copy, Qwen Code's file): a host that reads a stale copy would refresh a spent chain.
+        return {
+          next: snapshot.stale ? decision.credentials : undefined,
+          result: { _tag: "Adopted", credentials: decision.credentials }
+        }
       case "Post": {
         const answer = yield* TokenEndpoint.refresh(settings, decision.refreshToken).pipe(
           Effect.catchTag("InvalidGrant", (error) => Effect.succeed({ _tag: "Refused" as const, error }))

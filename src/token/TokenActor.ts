@@ -86,8 +86,18 @@ export const makeActor = Effect.fnUntraced(function*(deps: ActorDeps) {
     if (c === undefined) return absentSlot(snapshot.absentReason ?? "none")
     if (c.refreshToken !== undefined && refusedHere.has(tokenHash(c.refreshToken))) return absentSlot("refused")
     if (!c.refreshable && c.isExpired(now)) return absentSlot("not-refreshable")
+    // A copy that is missing or behind (a peer refreshed, Qwen Code deleted its file) is brought up
+    // to date now: a host reading it would otherwise ask for a login or spend a dead chain.
+    if (snapshot.stale) yield* heal
     return yield* adopt(c)
   })
+
+  /** Writes the winning credentials to every copy that is behind, under the locks (re-read there). */
+  const heal = store.update((current) =>
+    Effect.succeed({ next: current.stale ? current.credentials : undefined, result: undefined })
+  ).pipe(
+    Effect.catch((error) => Effect.logDebug(`Could not bring every credential copy up to date: ${error.message}`))
+  )
 
   const refreshOnce = Effect.fnUntraced(function*(before: Slot, failedToken: Redacted.Redacted<string> | undefined) {
     const outcome = yield* Refresh.run(store, settings, { known: before.credentials, failedToken }).pipe(

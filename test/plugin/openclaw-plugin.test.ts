@@ -210,6 +210,35 @@ describe("auth.run", () => {
     await stop()
   })
 
+  it("offers a usable stored qwen-auth login through prompter.confirm: yes reuses it with no device grant, no runs a new one", async () => {
+    const stored = await login(emu)
+    const expiry = Date.now() + 5 * HOUR
+    writeQwenCode(qwenCodeJson({ ...stored, resource_url: emu.url }, expiry))
+    const { provider, stop } = await loadProvider()
+    const grantsBefore = (await emu.stats()).deviceGrants
+    const asked: Array<string> = []
+    const answer = (yes: boolean) => {
+      const fake = fakeAuthContext()
+      return {
+        ...fake,
+        ctx: {
+          ...fake.ctx,
+          prompter: { ...fake.ctx.prompter, confirm: async (p: { message: string }) => (asked.push(p.message), yes) }
+        }
+      }
+    }
+    const reused = await provider.auth[0]!.run(answer(true).ctx)
+    expect(asked).toHaveLength(1)
+    expect(reused.profiles[0]!.credential).toMatchObject({ access: stored.access_token, refresh: stored.refresh_token, expires: expiry })
+    expect((await emu.stats()).deviceGrants).toBe(grantsBefore)
+
+    const fresh = await provider.auth[0]!.run(answer(false).ctx)
+    expect(asked).toHaveLength(2)
+    expect(fresh.profiles[0]!.credential.access).not.toBe(stored.access_token)
+    expect((await emu.stats()).deviceGrants).toBe(grantsBefore + 1)
+    await stop()
+  })
+
   it("keeps unknown fields of an existing Qwen Code file", async () => {
     writeQwenCode({ ...qwenCodeJson({ access_token: "old-a", refresh_token: "old-r" }, Date.now() - HOUR), extra: 42 })
     const { provider, stop } = await loadProvider()

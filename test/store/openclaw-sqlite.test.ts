@@ -95,4 +95,20 @@ describe("CredentialStore on an OpenClaw 2026.9.6 home", () => {
         assert.include(snap.files.find((f) => f.path === paths.authProfiles)?.problem ?? "", "openclaw doctor --fix")
       })
     ))
+
+  it.live("logout records the chain OpenClaw keeps as logged out and says where it lives; the database is untouched", () =>
+    withHome(({ paths, dbs }) =>
+      Effect.gen(function*() {
+        writeAgentStore(dbs.agent, { access: "access-db", refresh: "refresh-db", expires: later })
+        writeJson(paths.ownCreds, qwenCredsJson("db", later))
+        const before = bytesOf(dbs.agent)
+        const report = yield* CredentialStore.use((s) => s.logout({ all: false }))
+        assert.deepStrictEqual(report.removed, [paths.ownCreds])
+        assert.deepStrictEqual(report.openclawKept, { path: dbs.agent, expiresAt: later })
+        assert.strictEqual(bytesOf(dbs.agent), before)
+        const snap = yield* CredentialStore.use((s) => s.load)
+        assert.isUndefined(snap.credentials)
+        assert.strictEqual(snap.absentReason, "logged-out")
+      })
+    ))
 })

@@ -63,7 +63,13 @@ export const reportStatus = (json: boolean) =>
       problems
     }
     if (json) yield* printJson(report)
-    else yield* Console.log(renderHuman(report))
+    else {
+      yield* Console.log(renderHuman(report))
+      // An OpenClaw that keeps auth-profiles.json (2026.3.24) calls only its bundled refresher,
+      // which knows nothing but chat.qwen.ai (hosts.md): qwen-auth has to keep its profile fresh.
+      const jsonStore = snapshot.files.some((f) => f.path === paths.authProfiles && f.exists && f.ok)
+      if (jsonStore && c !== undefined) yield* say(OPENCLAW_3_24_NOTE)
+    }
     if (!loggedIn) return yield* Effect.fail(new Exit(ExitCode.loginRequired))
   }).pipe(
     // No usable source and a file we cannot read: exit 1 naming it; `--json` still gets the
@@ -73,6 +79,12 @@ export const reportStatus = (json: boolean) =>
       FileAccessError: (error) => json ? unusable(error) : Effect.fail(error)
     })
   )
+
+/** Said once by `status` (and `setup-openclaw`) for an OpenClaw with `auth-profiles.json`. */
+export const OPENCLAW_3_24_NOTE =
+  "Note: OpenClaw 2026.3.24 cannot refresh Qwen logins itself (its bundled refresher only knows chat.qwen.ai). " +
+  "Run `qwen-auth token` (or an app using qwen-auth's Layer) before the token expires: it refreshes the login " +
+  "and updates OpenClaw's profile."
 
 const unusable = (error: MalformedFile | FileAccessError) =>
   Effect.gen(function*() {

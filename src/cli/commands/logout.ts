@@ -23,6 +23,13 @@ export const logout = Command.make("logout", flags, ({ all, json }) =>
     const store = yield* CredentialStore
     const report = yield* store.logout({ all })
     if (json) return yield* printJson({ loggedOut: true, wasLoggedIn: report.wasLoggedIn, removed: report.removed })
+    if (report.openclawKept !== undefined) {
+      yield* say(
+        `OpenClaw keeps its own copy of this login in ${report.openclawKept.path}; qwen-auth's plugin no longer ` +
+          `renews it, so it stops working when it expires (${new Date(report.openclawKept.expiresAt).toISOString()}). ` +
+          "To end it now: `openclaw models auth logout qwen-portal:default`."
+      )
+    }
     if (report.removed.length === 0) {
       return yield* say(report.wasLoggedIn ? "Logged out (nothing to remove)." : "Not logged in; nothing to remove.")
     }
