@@ -116,9 +116,12 @@ const validate = (settings: Settings, stored: Credentials, answer: TokenEndpoint
     return { _tag: "Usable", credentials: TokenEndpoint.toCredentials(trusted, now, stored) } satisfies Validated
   })
 
+/** What the locked step hands back: an outcome, or a rotated-only answer to fail with once persisted. */
+type StepResult = Outcome | { readonly _tag: "Rejected"; readonly problem: MalformedResponse }
+
 /** The locked step: decide, maybe POST, and say what the store must write. */
 const step = (settings: Settings, input: RefreshInput) => (snapshot: Snapshot) =>
-  Effect.gen(function*(): Effect.fn.Return<UpdateDecision<Outcome | { readonly _tag: "Rejected"; readonly problem: MalformedResponse }>, OAuthError, HttpClient.HttpClient> {
+  Effect.gen(function*(): Effect.fn.Return<UpdateDecision<StepResult>, OAuthError, HttpClient.HttpClient> {
     const decision = decide(snapshot, yield* Clock.currentTimeMillis, input, settings.refreshMargin)
     switch (decision._tag) {
       case "Absent":
