@@ -6,6 +6,7 @@
 import type * as Login from "./commands/login.ts"
 import type * as Logout from "./commands/logout.ts"
 import type * as Models from "./commands/models.ts"
+import type * as SetupOpenclaw from "./commands/setupOpenclaw.ts"
 import type * as Status from "./commands/status.ts"
 import type * as Token from "./commands/token.ts"
 
@@ -16,6 +17,7 @@ export type Subcommand =
   | typeof Token.token
   | typeof Logout.logout
   | typeof Models.models
+  | typeof SetupOpenclaw.setupOpenclaw
 
 // Order is the order `--help` lists them in.
 const loaders: ReadonlyArray<readonly [string, () => Promise<Subcommand>]> = [
@@ -23,7 +25,8 @@ const loaders: ReadonlyArray<readonly [string, () => Promise<Subcommand>]> = [
   ["status", () => import("./commands/status.ts").then((m) => m.status)],
   ["token", () => import("./commands/token.ts").then((m) => m.token)],
   ["logout", () => import("./commands/logout.ts").then((m) => m.logout)],
-  ["models", () => import("./commands/models.ts").then((m) => m.models)]
+  ["models", () => import("./commands/models.ts").then((m) => m.models)],
+  ["setup-openclaw", () => import("./commands/setupOpenclaw.ts").then((m) => m.setupOpenclaw)]
 ]
 
 /** Every subcommand's name, in `--help` order. */

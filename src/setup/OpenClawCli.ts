@@ -5,7 +5,7 @@
  *
  * @since 0.1.0
  */
-import { Duration, Effect, Option, Stream } from "effect"
+import { Duration, Effect, Option, type PlatformError, Stream } from "effect"
 import { ChildProcess, ChildProcessSpawner } from "effect/process"
 import { isRecord, type JsonObject } from "../store/openclaw/Json.ts"
 import { OpenClawCommandFailed, OpenClawNotFound, UnsupportedOpenClaw } from "./SetupErrors.ts"
@@ -16,6 +16,8 @@ import { OpenClawCommandFailed, OpenClawNotFound, UnsupportedOpenClaw } from "./
 
 /** How much of a failed command's output is quoted. @since 0.1.0 @category constants */
 export const QUOTE_CHARS = 2000
+/** A quoted line longer than this is cut (one huge line must not crowd out the rest). */
+const MAX_LINE_CHARS = 240
 /** `plugins list --json` on 2026.3.24 prints ~130 KB; anything past this is not a plugin list. */
 const MAX_STDOUT_BYTES = 16 * 1024 * 1024
 /** stderr is only ever quoted (its end); 2026.3.24 repeats one warning hundreds of times there. */
@@ -67,22 +69,22 @@ export const childEnv = (
 // Output
 // =============================================================================
 
-// eslint-disable-next-line no-control-regex
 const ANSI = /\u001b\[[0-?]*[ -/]*[@-~]|\u001b\][^\u0007\u001b]*(?:\u0007|\u001b\\)|\u001b[@-_]/g
 // C0 controls except tab and newline, DEL, C1 controls, and bidi overrides/isolates.
-// eslint-disable-next-line no-control-regex
 const CONTROL = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/g
 
 /**
  * Output fit to quote: escape sequences and control characters removed, runs of one repeated
- * line folded into one (2026.3.24 prints the same warning hundreds of times), at most
- * `QUOTE_CHARS` characters (the end is kept: errors come last).
+ * line folded into one (2026.3.24 prints the same warning hundreds of times), long lines cut, at
+ * most `QUOTE_CHARS` characters (the end is kept: errors come last).
  *
  * @since 0.1.0
  * @category output
  */
 export const quoteOutput = (text: string, max: number = QUOTE_CHARS): string => {
-  const lines = text.replace(/\r\n?/g, "\n").replace(ANSI, "").replace(CONTROL, "").split("\n").map((l) => l.trimEnd())
+  const lines = text.replace(/\r\n?/g, "\n").replace(ANSI, "").replace(CONTROL, "").split("\n")
+    .map((l) => l.trimEnd())
+    .map((l) => (l.length <= MAX_LINE_CHARS ? l : `${l.slice(0, MAX_LINE_CHARS - 1)}…`))
   const folded: Array<string> = []
   let previous: string | undefined
   let repeats = 0
@@ -174,21 +176,19 @@ export const run = Effect.fnUntraced(function*(
     stdin: "ignore",
     forceKillAfter: FORCE_KILL_AFTER
   })
+  const drain = (s: Stream.Stream<Uint8Array, PlatformError.PlatformError>, into: ReturnType<typeof makeBuffer>) =>
+    Stream.runForEach(s, (chunk) => Effect.sync(() => into.push(chunk))).pipe(Effect.ignore)
+  const spawnError = (error: PlatformError.PlatformError): OpenClawNotFound | OpenClawCommandFailed =>
+    error.reason._tag === "NotFound" || error.reason._tag === "PermissionDenied"
+      ? new OpenClawNotFound({ bin, detail: error.reason._tag === "NotFound" ? "no such file" : "permission denied" })
+      : failed(`could not run: ${error.reason.description ?? error.reason._tag}`)
   const exitCode = yield* Effect.scoped(Effect.gen(function*() {
     const handle = yield* spawner.spawn(command)
-    const drain = (s: Stream.Stream<Uint8Array, unknown>, into: ReturnType<typeof makeBuffer>) =>
-      Stream.runForEach(s, (chunk) => Effect.sync(() => into.push(chunk))).pipe(Effect.ignore)
     const [, , code] = yield* Effect.all([drain(handle.stdout, stdout), drain(handle.stderr, stderr), handle.exitCode], {
       concurrency: "unbounded"
     })
     return code
-  })).pipe(
-    Effect.timeoutOption(options.timeout),
-    Effect.catchTag("PlatformError", (error) =>
-      error.reason._tag === "NotFound" || error.reason._tag === "PermissionDenied"
-        ? Effect.fail(new OpenClawNotFound({ bin, detail: error.reason._tag === "NotFound" ? "no such file" : "permission denied" }))
-        : Effect.fail(failed(`could not run: ${error.reason.description ?? error.reason._tag}`)))
-  )
+  })).pipe(Effect.mapError(spawnError), Effect.timeoutOption(options.timeout))
   if (Option.isNone(exitCode)) return yield* failed(`did not finish within ${Duration.format(options.timeout)}`)
   return { exitCode: exitCode.value, stdout: stdout.text(), stderr: stderr.text(), stdoutTruncated: stdout.truncated() }
 })
