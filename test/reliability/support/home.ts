@@ -22,6 +22,8 @@ export interface Home {
   readonly qwen: string
   readonly agent: string
   readonly creds: string
+  /** qwen-auth's own copy (`qwen-auth-credentials.json`). */
+  readonly own: string
   readonly state: string
   readonly profiles: string
   readonly qwenLock: string
@@ -41,6 +43,7 @@ export const makeHome = (prefix = "qwen-auth-rel-"): Home => {
     qwen,
     agent,
     creds: join(qwen, "oauth_creds.json"),
+    own: join(qwen, "qwen-auth-credentials.json"),
     state: join(qwen, "qwen-auth.json"),
     profiles,
     qwenLock: join(qwen, "oauth_creds.lock"),
@@ -53,7 +56,11 @@ export const makeHome = (prefix = "qwen-auth-rel-"): Home => {
 export const envFor = (home: Home, emu: { readonly url: string }, extra: Record<string, string> = {}) =>
   scrubbedEnv(home.path, { QWEN_OAUTH_BASE_URL: emu.url, QWEN_AUTH_LOG_LEVEL: "debug", ...extra })
 
-/** A fresh login at the emulator, written to `oauth_creds.json` as Qwen Code writes it. */
+/**
+ * A fresh login at the emulator, written to every copy qwen-auth keeps in step (Qwen Code's file,
+ * qwen-auth's own copy, OpenClaw's profile), so the next run has nothing to heal and its first
+ * write is the refresh's.
+ */
 export const seedLogin = async (home: Home, emu: EmulatorControl, secrets?: Secrets) => {
   const t = await loginDespiteFaults(emu)
   secrets?.add(t.access_token, t.refresh_token)
@@ -64,8 +71,18 @@ export const seedLogin = async (home: Home, emu: EmulatorControl, secrets?: Secr
     resource_url: t.resource_url,
     expiry_date: Date.now() + t.expires_in * 1000
   })
-  writeFileSync(home.creds, text, { mode: 0o600 })
-  chmodSync(home.creds, 0o600)
+  const expires = JSON.parse(text).expiry_date as number
+  const profiles = JSON.stringify({
+    version: 1,
+    profiles: {
+      "qwen-portal:default": { type: "oauth", provider: "qwen-portal", access: t.access_token, refresh: t.refresh_token, expires }
+    }
+  })
+  mkdirSync(home.agent, { recursive: true, mode: 0o700 })
+  for (const [path, contents] of [[home.creds, text], [home.own, text], [home.profiles, profiles]] as const) {
+    writeFileSync(path, contents, { mode: 0o600 })
+    chmodSync(path, 0o600)
+  }
   return t
 }
 
@@ -99,6 +116,7 @@ export const fileProblems = (home: Home): Array<string> => {
     if (failed !== undefined) problems.push(`${path}: ${failed}`)
   }
   check(home.creds, QwenCodeFile.decode)
+  check(home.own, QwenCodeFile.decode)
   check(home.profiles, OpenClawProfiles.decode)
   check(home.state, StateFile.decode)
   for (const dir of [home.qwen, home.agent]) {
