@@ -14,13 +14,13 @@ import * as NodeSqlite from "../internal/NodeSqlite.ts"
 import * as OpenClawProfiles from "./OpenClawProfiles.ts"
 
 /**
- * The schema versions (`PRAGMA user_version`) OpenClaw 2026.9.6 itself admits: 1–18 for the state
+ * The schema versions (`PRAGMA user_version`) OpenClaw 2026.9.6 itself admits: 0–18 for the state
  * database, 1–23 for an agent's; anything else is a store this qwen-auth does not know.
  *
  * @since 0.1.0
  * @category constants
  */
-export const KNOWN_USER_VERSIONS = { state: { min: 1, max: 18 }, agent: { min: 1, max: 23 } } as const
+export const KNOWN_USER_VERSIONS = { state: { min: 0, max: 18 }, agent: { min: 1, max: 23 } } as const
 /** The access token of a credential OpenClaw is refreshing (`claimOAuthRefresh`). @since 0.1.0 @category constants */
 export const REFRESH_FENCE_PREFIX = "openclaw-oauth-refresh-fence:v1:"
 
