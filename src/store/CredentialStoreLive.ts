@@ -83,7 +83,7 @@ export const makeStore = (side: OpenClawSide) =>
         const dbs = yield* OpenClawSqlite.detect(settings.openclawStateDir, settings.openclawAgentDir)
         if (dbs.length === 0) return { _tag: "Json" } as const
         const legacyJson = yield* fs.exists(paths.authProfiles).pipe(Effect.orElseSucceed(() => false))
-        return { _tag: "Sqlite", path: dbs[0]!, legacyJson } as const
+        return { _tag: "Sqlite", databases: dbs, legacyJson } as const
       }).pipe(provideFs)
 
     const readOpenClaw = (store: OpenClawStore): Effect.Effect<CredentialFile.Read<OpenClawCopy>, never, FileSystem.FileSystem> => {
@@ -96,10 +96,13 @@ export const makeStore = (side: OpenClawSide) =>
         case "Json":
           return CredentialFile.read(OpenClawProfiles.codec, paths.authProfiles)
         case "Sqlite":
-          return Effect.map(OpenClawSqlite.read(settings.openclawStateDir, settings.openclawAgentDir), (copy) =>
+          return Effect.map(OpenClawSqlite.read(settings.openclawStateDir, settings.openclawAgentDir, store.databases), (copy) =>
             copy === undefined
               ? CredentialFile.missing
-              : { _tag: "Ok", value: { profile: copy.profile, raw: undefined, file: undefined, problem: copy.problem } })
+              : {
+                _tag: "Ok",
+                value: { profile: copy.profile, raw: undefined, file: undefined, problem: copy.problem, path: copy.path }
+              })
       }
     }
 
@@ -320,12 +323,11 @@ export const makeStore = (side: OpenClawSide) =>
           yield* sweep
           const wasLoggedIn = Option.match(snapshot, { onNone: () => false, onSome: (s) => s.credentials !== undefined })
           const kept = sources.openclawStore._tag === "Sqlite" ? openclawCredentials(sources) : undefined
+          const keptIn = sources.openclaw._tag === "Ok" ? sources.openclaw.value.path : undefined
           return {
             removed,
             wasLoggedIn,
-            ...(kept !== undefined && sources.openclawStore._tag === "Sqlite"
-              ? { openclawKept: { path: sources.openclawStore.path, expiresAt: kept.expiresAt } }
-              : {})
+            ...(kept !== undefined && keptIn !== undefined ? { openclawKept: { path: keptIn, expiresAt: kept.expiresAt } } : {})
           } satisfies LogoutReport
         })
       )

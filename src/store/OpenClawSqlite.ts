@@ -145,15 +145,18 @@ const settle = (path: string, found: Lookup): Effect.Effect<SqliteCopy> =>
     : fromStoreJson(path, found.json)
 
 /**
- * Reads `qwen-portal:default` from the store in use (read-only connection); `undefined` when this
- * home has no SQLite store.
+ * Reads `qwen-portal:default` from the store in use (read-only connection), given the databases
+ * `detect` found; `undefined` when there are none.
  *
  * @since 0.1.0
  * @category reading
  */
-export const read = (stateDir: string, agentDir: string): Effect.Effect<SqliteCopy | undefined, never, FileSystem.FileSystem> =>
+export const read = (
+  stateDir: string,
+  agentDir: string,
+  present: ReadonlyArray<string>
+): Effect.Effect<SqliteCopy | undefined> =>
   Effect.gen(function*() {
-    const present = yield* detect(stateDir, agentDir)
     if (present.length === 0) return undefined
     const dbs = databasesOf(stateDir, agentDir)
     // The state database's `auth.sharedStore` row says where the profiles live: `state-db` means

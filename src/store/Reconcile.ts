@@ -25,6 +25,8 @@ export interface OpenClawCopy {
   readonly raw: OpenClawProfiles.AuthProfilesFile["raw"] | undefined
   readonly file: FileRead | undefined
   readonly problem?: string | undefined
+  /** The SQLite database the copy was read from. */
+  readonly path?: string | undefined
 }
 
 /**
@@ -33,7 +35,7 @@ export interface OpenClawCopy {
  */
 export type OpenClawStore =
   | { readonly _tag: "Json" }
-  | { readonly _tag: "Sqlite"; readonly path: string; readonly legacyJson: boolean }
+  | { readonly _tag: "Sqlite"; readonly databases: ReadonlyArray<string>; readonly legacyJson: boolean }
   | { readonly _tag: "Host" }
 
 /** Every copy the store looks at. */
@@ -184,9 +186,10 @@ const openclawReports = (sources: Sources, invalid: string | undefined): Readonl
     case "Json":
       return [fileReport(sources.paths.authProfiles, sources.openclaw, invalid)]
     case "Sqlite": {
-      const problem = sources.openclaw._tag === "Ok" ? sources.openclaw.value.problem ?? null : null
+      const copy = sources.openclaw._tag === "Ok" ? sources.openclaw.value : undefined
+      const problem = copy?.problem ?? null
       return [
-        { path: store.path, exists: true, mode: null, ok: problem === null, problem },
+        { path: copy?.path ?? store.databases[0] ?? "", exists: true, mode: null, ok: problem === null, problem },
         ...(store.legacyJson
           ? [{
             path: sources.paths.authProfiles,
