@@ -1,7 +1,13 @@
 /**
  * The implementation behind `CredentialStore`'s layers: reads and reconciles every copy, and
  * writes under the locks in the fixed order (OpenClaw's `auth-profiles.json` lock, then Qwen
- * Code's `oauth_creds.lock`).
+ * Code's `oauth_creds.lock`), with no nested wait: while Qwen Code's lock is busy both are
+ * released and retaken after a jittered pause.
+ *
+ * Every write of a shared file is fenced: the locks must still be ours and the file must still
+ * hold what was read. A fenced-off copy is not overwritten; qwen-auth's own copy is written first
+ * (after a refresh it may hold the only live chain), and the copies left behind are brought up to
+ * date under freshly taken locks right after.
  *
  * Two modes. **Files**: OpenClaw's copy is `auth-profiles.json`, under OpenClaw's lock (the CLI,
  * the Layer). **Host**: inside OpenClaw, which owns its store and already holds its lock when it
@@ -13,9 +19,9 @@
 import { Effect, FileSystem, Option, Ref, type Scope } from "effect"
 import { dirname } from "node:path"
 import { pathsOf, QwenAuthConfig } from "../Config.ts"
-import type { Credentials } from "../domain/Credentials.ts"
+import { type Credentials, tokenHash } from "../domain/Credentials.ts"
 import type { FileAccessError, LockError, MalformedFile } from "../domain/Errors.ts"
-import { ensureDirectory, removeIfExists, sweepStaleTempFiles } from "./AtomicWrite.ts"
+import { type FileRead, ensureDirectory, readFileIfExists, removeIfExists, sweepStaleTempFiles } from "./AtomicWrite.ts"
 import * as CredentialFile from "./CredentialFile.ts"
 import type { HostCredential } from "./HostCredential.ts"
 import * as QwenCodeLock from "./locks/QwenCodeLock.ts"
@@ -60,8 +66,13 @@ export interface UpdateDecision<A> {
   readonly next: Credentials | undefined
   /** Also record this refresh token as refused (by hash), in the same locked step. */
   readonly refused?: Credentials["refreshToken"]
+  /** Also record this refresh token as spent (rotated away by the refresh that produced `next`). */
+  readonly spent?: Credentials["refreshToken"]
   readonly result: A
 }
+
+/** How many times copies fenced off by a peer are retried under fresh locks. */
+const CATCH_UP_ROUNDS = 2
 
 /** Where OpenClaw's copy lives. @since 0.1.0 @category models */
 export type OpenClawSide =
@@ -118,26 +129,26 @@ export const makeStore = (side: OpenClawSide) =>
     }).pipe(provideFs)
 
     /**
-     * The locks in the fixed order; `guard` fails once OpenClaw's lock is lost. OpenClaw's lock
+     * The locks in the fixed order; `guard` fails once either is no longer ours. OpenClaw's lock
      * guards `auth-profiles.json` only: inside OpenClaw (it holds its own) and next to a SQLite
-     * store (never written) only Qwen Code's is taken.
+     * store (never written) only Qwen Code's is taken. Qwen Code's lock is tried once per round:
+     * when busy, OpenClaw's is released too before the pause, so no peer waits on us while we wait.
      */
     const withLocks = <A, E, R>(
       body: (guard: Effect.Effect<void, LockError>) => Effect.Effect<A, E, R>
     ): Effect.Effect<A, E | LockError, Exclude<R, Scope.Scope>> => {
-      const qwenLocked = (guard: Effect.Effect<void, LockError>) =>
-        Effect.andThen(provideFs(QwenCodeLock.acquire(paths.qwenLock)), body(guard))
-      if (side._tag === "Host") return Effect.scoped(qwenLocked(Effect.void))
-      const lock = side.lock
-      return Effect.flatMap(openclawStore, (store) =>
-        store._tag !== "Json"
-          ? Effect.scoped(qwenLocked(Effect.void))
-          : Effect.scoped(
-            Effect.flatMap(
-              lock.acquire(paths.authProfiles),
-              (handle) => Effect.raceFirst(qwenLocked(handle.check), handle.compromised)
-            )
-          ))
+      const round = (openclawLock: boolean) =>
+        Effect.scoped(Effect.gen(function*() {
+          const openclaw = openclawLock && side._tag === "Files" ? yield* side.lock.acquire(paths.authProfiles) : undefined
+          const qwen = yield* provideFs(QwenCodeLock.tryAcquire(paths.qwenLock))
+          if (qwen._tag === "Busy") return qwen
+          const guard = openclaw === undefined ? qwen.handle.check : Effect.andThen(openclaw.check, qwen.handle.check)
+          return { _tag: "Done" as const, value: yield* body(guard) }
+        }))
+      return Effect.flatMap(
+        openclawStore,
+        (store) => QwenCodeLock.retryWhileBusy(paths.qwenLock, round(store._tag === "Json"))
+      ) as Effect.Effect<A, E | LockError, Exclude<R, Scope.Scope>>
     }
 
     const sweep = Effect.all([
@@ -156,9 +167,26 @@ export const makeStore = (side: OpenClawSide) =>
     const writeState = (sources: Sources, state: StateFile.State) =>
       CredentialFile.write(StateFile.codec, paths.state, state, CredentialFile.rawOf(sources.state)).pipe(provideFs)
 
+    /** Whether `path` still holds what was read (the same text, or still nothing). */
+    const unchangedSince = (path: string, read: CredentialFile.Read<{ readonly file: FileRead | undefined }>) =>
+      readFileIfExists(path, { credential: true }).pipe(
+        Effect.map((now) =>
+          read._tag === "Missing"
+            ? Option.isNone(now)
+            : read._tag === "Ok" && Option.isSome(now) && now.value.text === read.value.file?.text
+        ),
+        Effect.orElseSucceed(() => false),
+        provideFs
+      )
+
     /**
      * Writes `next` to every writable copy (a broken file is never overwritten), then the state
-     * file. With `skipUnchanged`, copies that already hold `next` are left alone.
+     * file. qwen-auth's own copy goes first: after a refresh it may hold the only live chain, and
+     * only qwen-auth writes it (a concurrent newer one is kept). Each shared copy is written only
+     * while the locks are ours and it still holds what was read; otherwise it is left to the
+     * catch-up under fresh locks (`deferred`). With `skipUnchanged`, copies that already hold
+     * `next` are left alone. Qwen Code's file, where missing, is created by a login, or where
+     * qwen-auth wrote the version that vanished or never saw another login there.
      */
     const writeCopies = (
       sources: Sources,
@@ -166,47 +194,80 @@ export const makeStore = (side: OpenClawSide) =>
       options: {
         readonly guard: Effect.Effect<void, LockError>
         readonly skipUnchanged: boolean
-        readonly refused?: Credentials["refreshToken"]
+        readonly createQwenCode: boolean
+        readonly refused?: Credentials["refreshToken"] | undefined
+        readonly spent?: Credentials["refreshToken"] | undefined
       }
-    ): Effect.Effect<ReadonlyArray<string>, StoreError> =>
+    ): Effect.Effect<{ readonly written: ReadonlyArray<string>; readonly deferred: ReadonlyArray<string> }, StoreError> =>
       Effect.gen(function*() {
         const written: Array<string> = []
+        const deferred: Array<string> = []
         let hostWritten = false
         const skipped: Array<MalformedFile | FileAccessError> = []
+        const state = stateOf(sources)
         const holds = (current: Credentials | undefined) => options.skipUnchanged && current?.sameTokens(next) === true
-        yield* options.guard
+        const locksHeld = options.guard.pipe(Effect.as(true), Effect.orElseSucceed(() => false))
+        const fenced = (path: string, read: CredentialFile.Read<{ readonly file: FileRead | undefined }>) =>
+          Effect.flatMap(locksHeld, (held) => held ? unchangedSince(path, read) : Effect.succeed(false))
+
+        // qwen-auth's own copy (Qwen Code's format: only with a refresh token), whatever the hosts keep.
+        if (next.refreshable) {
+          if (sources.own._tag === "Bad") {
+            skipped.push(sources.own.error)
+          } else if (!holds(ownCredentials(sources))) {
+            const mayWrite = (yield* unchangedSince(paths.ownCreds, sources.own)) ||
+              (yield* CredentialFile.read(QwenCodeFile.codec, paths.ownCreds).pipe(
+                Effect.map((now) => now._tag === "Missing" || (now._tag === "Ok" && now.value.credentials.expiresAt <= next.expiresAt)),
+                provideFs
+              ))
+            if (mayWrite) {
+              yield* CredentialFile.write(QwenCodeFile.codec, paths.ownCreds, next, CredentialFile.rawOf(sources.own)).pipe(provideFs)
+              written.push(paths.ownCreds)
+            } else {
+              deferred.push(paths.ownCreds)
+            }
+          }
+        }
+        // Qwen Code's file (credentials without a refresh token go only to OpenClaw's copy, files.md).
+        let qwenCode: StateFile.SaveFacts["qwenCode"] = "kept"
+        if (settings.qwenCodeSync && next.refreshable) {
+          const current = qwenCredentials(sources)
+          if (sources.qwen._tag === "Bad") {
+            skipped.push(sources.qwen.error)
+          } else if (current === undefined && !options.createQwenCode && !StateFile.mayRecreateQwenCode(state)) {
+            // Not qwen-auth's file to recreate: whoever removed it may have left Qwen OAuth on purpose.
+          } else if (!holds(current)) {
+            if (yield* fenced(paths.qwenCreds, sources.qwen)) {
+              yield* CredentialFile.write(QwenCodeFile.codec, paths.qwenCreds, next, CredentialFile.rawOf(sources.qwen)).pipe(
+                provideFs
+              )
+              written.push(paths.qwenCreds)
+              qwenCode = "written"
+            } else {
+              deferred.push(paths.qwenCreds)
+            }
+          }
+          if (qwenCode !== "written" && current?.refreshToken !== undefined && tokenHash(current.refreshToken) !== state.qwenCodeWritten) {
+            qwenCode = "foreign"
+          }
+        }
+        // OpenClaw's copy: auth-profiles.json (2026.3.24), or the host's credential (the plugin).
         if (sources.openclaw._tag === "Bad") {
           skipped.push(sources.openclaw.error)
         } else if (sources.openclawStore._tag === "Sqlite") {
           // OpenClaw 2026.9.6 writes its own store; the plugin hands it this chain.
         } else if (!holds(openclawCredentials(sources))) {
-          yield* writeOpenClaw(sources, next)
-          if (side._tag === "Files") written.push(paths.authProfiles)
-          else hostWritten = true
-        }
-        // Credentials without a refresh token go only to OpenClaw's copy (files.md).
-        if (settings.qwenCodeSync && next.refreshable) {
-          if (sources.qwen._tag === "Bad") {
-            skipped.push(sources.qwen.error)
-          } else if (!holds(qwenCredentials(sources))) {
-            yield* options.guard
-            yield* CredentialFile.write(QwenCodeFile.codec, paths.qwenCreds, next, CredentialFile.rawOf(sources.qwen)).pipe(
-              provideFs
-            )
-            written.push(paths.qwenCreds)
+          if (side._tag === "Host") {
+            yield* writeOpenClaw(sources, next)
+            hostWritten = true
+          } else if (yield* fenced(paths.authProfiles, sources.openclaw)) {
+            yield* writeOpenClaw(sources, next)
+            written.push(paths.authProfiles)
+          } else {
+            deferred.push(paths.authProfiles)
           }
         }
-        // qwen-auth's own copy, whatever the hosts keep (same format: only with a refresh token).
-        if (next.refreshable) {
-          if (sources.own._tag === "Bad") {
-            skipped.push(sources.own.error)
-          } else if (!holds(ownCredentials(sources))) {
-            yield* options.guard
-            yield* CredentialFile.write(QwenCodeFile.codec, paths.ownCreds, next, CredentialFile.rawOf(sources.own)).pipe(provideFs)
-            written.push(paths.ownCreds)
-          }
-        }
-        if (written.length === 0 && !hostWritten && skipped.length > 0) {
+        if (written.length === 0 && deferred.length === 0 && !hostWritten && skipped.length > 0) {
           const anyCurrent = [openclawCredentials(sources), qwenCredentials(sources), ownCredentials(sources)].some((c) =>
             c?.sameTokens(next)
           )
@@ -214,15 +275,18 @@ export const makeStore = (side: OpenClawSide) =>
         }
         // A broken state file is reported by `load` and left alone; the credentials still count.
         if (sources.state._tag !== "Bad") {
-          const current = stateOf(sources)
-          const nextState = StateFile.afterSave(current, next, options.refused)
+          const nextState = StateFile.afterSave(state, next, { refused: options.refused, spent: options.spent, qwenCode })
           const raw = CredentialFile.rawOf(sources.state)
-          if (sources.state._tag === "Missing" || StateFile.encode(nextState, raw) !== StateFile.encode(current, raw)) {
-            yield* writeState(sources, nextState)
-            written.push(paths.state)
+          if (sources.state._tag === "Missing" || StateFile.encode(nextState, raw) !== StateFile.encode(state, raw)) {
+            if (yield* fenced(paths.state, sources.state)) {
+              yield* writeState(sources, nextState)
+              written.push(paths.state)
+            } else {
+              deferred.push(paths.state)
+            }
           }
         }
-        return written
+        return { written, deferred }
       })
 
     const requireState = (sources: Sources) =>
@@ -232,21 +296,45 @@ export const makeStore = (side: OpenClawSide) =>
       Effect.withSpan("CredentialStore.load")
     )
 
+    /**
+     * Brings the copies fenced off by a peer up to date under fresh locks: re-read, reconcile (a
+     * peer's newer chain wins, a spent one never does), write what is behind. Bounded rounds.
+     */
+    const catchUp = (
+      deferred: ReadonlyArray<string>,
+      facts: { readonly refused?: Credentials["refreshToken"] | undefined; readonly spent?: Credentials["refreshToken"] | undefined },
+      rounds: number
+    ): Effect.Effect<void> =>
+      deferred.length === 0
+        ? Effect.void
+        : rounds === 0
+        ? Effect.logWarning(`qwen-auth: could not bring ${deferred.join(", ")} up to date (changed by another process each time)`)
+        : Effect.andThen(
+          Effect.logDebug(`Not written (the lock was lost or the file changed under it): ${deferred.join(", ")}; retrying`),
+          updateIn(
+            (current) => Effect.succeed({ next: current.stale ? current.credentials : undefined, ...facts, result: undefined }),
+            rounds - 1
+          )
+        ).pipe(Effect.catch((error) => Effect.logDebug(`Could not bring every credential copy up to date: ${error.message}`)))
+
     const save = Effect.fn("CredentialStore.save")(function*(credentials: Credentials) {
-      return yield* withLocks((guard) =>
+      const { written, deferred } = yield* withLocks((guard) =>
         Effect.gen(function*() {
           const sources = yield* read
           // The primary copy must be writable: fail before writing anything.
           if (sources.openclaw._tag === "Bad") return yield* Effect.fail(sources.openclaw.error)
-          const written = yield* writeCopies(sources, credentials, { guard, skipUnchanged: false })
+          const result = yield* writeCopies(sources, credentials, { guard, skipUnchanged: false, createQwenCode: true })
           yield* sweep
-          return written
+          return result
         })
       )
+      yield* catchUp(deferred, {}, CATCH_UP_ROUNDS)
+      return written
     })
 
-    const update = <A, E, R>(
-      f: (current: Snapshot) => Effect.Effect<UpdateDecision<A>, E, R>
+    const updateIn = <A, E, R>(
+      f: (current: Snapshot) => Effect.Effect<UpdateDecision<A>, E, R>,
+      rounds: number
     ): Effect.Effect<A, E | StoreError, R> =>
       withLocks((guard) =>
         // Once `f` has an answer (perhaps a rotated refresh token the server already considers
@@ -256,20 +344,43 @@ export const makeStore = (side: OpenClawSide) =>
             const sources = yield* restore(read)
             const snapshot = yield* restore(reconcile(sources))
             const decision = yield* restore(f(snapshot))
+            let deferred: ReadonlyArray<string> = []
             if (decision.next !== undefined) {
-              yield* writeCopies(sources, decision.next, { guard, skipUnchanged: true, refused: decision.refused })
+              deferred = (yield* writeCopies(sources, decision.next, {
+                guard,
+                skipUnchanged: true,
+                createQwenCode: false,
+                refused: decision.refused,
+                spent: decision.spent
+              })).deferred
               yield* sweep
-            } else if (decision.refused !== undefined) {
+            } else if (decision.refused !== undefined || decision.spent !== undefined) {
               const state = yield* requireState(sources)
-              yield* guard
-              yield* writeState(sources, StateFile.withRefused(state, decision.refused))
-              // A refresh killed before its first rename leaves a temp file; this path writes too.
-              yield* sweep
+              const recorded = [decision.refused, decision.spent].reduce<StateFile.State>(
+                (s, token, i) => token === undefined ? s : i === 0 ? StateFile.withRefused(s, token) : StateFile.withSpent(s, token),
+                state
+              )
+              const held = yield* guard.pipe(Effect.as(true), Effect.orElseSucceed(() => false))
+              if (held && (yield* unchangedSince(paths.state, sources.state))) {
+                yield* writeState(sources, recorded)
+                // A refresh killed before its first rename leaves a temp file; this path writes too.
+                yield* sweep
+              } else {
+                deferred = [paths.state]
+              }
             }
-            return decision.result
+            return { result: decision.result, deferred, refused: decision.refused, spent: decision.spent }
           })
         )
-      ).pipe(Effect.withSpan("CredentialStore.update")) as Effect.Effect<A, E | StoreError, R>
+      ).pipe(
+        Effect.tap((done) => catchUp(done.deferred, { refused: done.refused, spent: done.spent }, rounds)),
+        Effect.map((done) => done.result),
+        Effect.withSpan("CredentialStore.update")
+      ) as Effect.Effect<A, E | StoreError, R>
+
+    const update = <A, E, R>(
+      f: (current: Snapshot) => Effect.Effect<UpdateDecision<A>, E, R>
+    ): Effect.Effect<A, E | StoreError, R> => updateIn(f, CATCH_UP_ROUNDS)
 
     const markRefused = Effect.fn("CredentialStore.markRefused")(function*(refreshToken: Credentials["refreshToken"]) {
       if (refreshToken === undefined) return
@@ -305,7 +416,10 @@ export const makeStore = (side: OpenClawSide) =>
           const known = [openclawCredentials(sources), qwenCredentials(sources), ownCredentials(sources)].filter((c) =>
             c !== undefined
           )
-          const nextState = known.reduce<StateFile.State>((s, c) => StateFile.withLoggedOut(s, c.stateKey), state)
+          const loggedOut = known.reduce<StateFile.State>((s, c) => StateFile.withLoggedOut(s, c.stateKey), state)
+          // With --all Qwen Code's file goes too: a later refresh must not bring it back.
+          const { qwenCodeWritten: _q, qwenCodeForeign: _f, ...withoutQwenCode } = loggedOut
+          const nextState = options.all ? { ...withoutQwenCode } : loggedOut
           yield* guard
           if (
             sources.openclaw._tag === "Ok" && sources.openclaw.value.profile._tag !== "Absent" &&

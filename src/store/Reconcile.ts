@@ -12,7 +12,7 @@ import { CREDENTIAL_FILE_MODE, type FileRead, formatMode } from "./AtomicWrite.t
 import type { Read } from "./CredentialFile.ts"
 import type * as OpenClawProfiles from "./OpenClawProfiles.ts"
 import type * as QwenCodeFile from "./QwenCodeFile.ts"
-import type { FileReport, Snapshot } from "./Snapshot.ts"
+import type { BehindCopy, FileReport, Snapshot } from "./Snapshot.ts"
 import * as StateFile from "./StateFile.ts"
 
 /**
@@ -157,12 +157,12 @@ export const reconcile = (sources: Sources): Effect.Effect<Snapshot, MalformedFi
   const credentials = resourceUrl === undefined || winner?.credentials.resourceUrl !== undefined
     ? winner?.credentials
     : winner?.credentials.with({ resourceUrl })
-  const stale = credentials !== undefined && isStale(sources, credentials)
+  const behind = credentials === undefined ? [] : behindCopies(sources, credentials)
   const absentReason = winner !== undefined
     ? undefined
     : blocked.includes("logged-out")
     ? "logged-out" as const
-    : blocked.includes("refused")
+    : blocked.includes("refused") || blocked.includes("spent")
     ? "refused" as const
     : candidates.length === 0 && state.loggedOut.length > 0
     ? "logged-out" as const // e.g. after `logout --all`: nothing left, and the last act was a logout
@@ -174,7 +174,16 @@ export const reconcile = (sources: Sources): Effect.Effect<Snapshot, MalformedFi
     fileReport(sources.paths.ownCreds, sources.own),
     fileReport(sources.paths.state, sources.state)
   ]
-  return Effect.succeed({ credentials, source: winner?.source, stale, absentReason, problems, unreadable, files })
+  return Effect.succeed({
+    credentials,
+    source: winner?.source,
+    stale: behind.length > 0,
+    behind,
+    absentReason,
+    problems,
+    unreadable,
+    files
+  })
 }
 
 /** What `status` lists for OpenClaw's store. */
@@ -204,16 +213,36 @@ const openclawReports = (sources: Sources, invalid: string | undefined): Readonl
   }
 }
 
-/** A copy qwen-auth could write that does not hold `credentials`. */
-export const isStale = (sources: Sources, credentials: Credentials): boolean => {
-  // OpenClaw 2026.9.6's SQLite store is OpenClaw's to write (the plugin hands it the chain).
-  const openclawWritable = sources.openclaw._tag !== "Bad" && sources.openclawStore._tag !== "Sqlite"
-  const fromOpenClaw = openclawCredentials(sources)
-  if (openclawWritable && (fromOpenClaw === undefined || !fromOpenClaw.sameTokens(credentials))) return true
-  const qwenWritable = sources.qwenCodeSync && sources.qwen._tag !== "Bad" && credentials.refreshable
-  const fromQwen = qwenCredentials(sources)
-  if (qwenWritable && (fromQwen === undefined || !fromQwen.sameTokens(credentials))) return true
-  const ownWritable = sources.own._tag !== "Bad" && credentials.refreshable
-  const fromOwn = ownCredentials(sources)
-  return ownWritable && (fromOwn === undefined || !fromOwn.sameTokens(credentials))
+/**
+ * The copies qwen-auth writes that do not hold `credentials`. Qwen Code's file, when missing, is
+ * recreated only if qwen-auth wrote the version that vanished or never saw another login there
+ * (a user who removed their own Qwen Code login is respected); OpenClaw 2026.9.6's SQLite store is OpenClaw's to write (the plugin
+ * hands it the chain).
+ */
+export const behindCopies = (sources: Sources, credentials: Credentials): ReadonlyArray<BehindCopy> => {
+  const state = stateOf(sources)
+  const behind: Array<BehindCopy> = []
+  const check = (path: string, writable: boolean, copy: Credentials | undefined, mayCreate: boolean) => {
+    if (!writable) return
+    if (copy === undefined) {
+      if (mayCreate) behind.push({ path, why: "missing" })
+    } else if (!copy.sameTokens(credentials)) {
+      const spent = copy.refreshToken !== undefined && StateFile.blockedReason(state, copy) !== undefined
+      behind.push({ path, why: spent ? "spent" : "other-login" })
+    }
+  }
+  check(
+    sources.paths.authProfiles,
+    sources.openclaw._tag !== "Bad" && sources.openclawStore._tag !== "Sqlite",
+    openclawCredentials(sources),
+    true
+  )
+  check(
+    sources.paths.qwenCreds,
+    sources.qwenCodeSync && sources.qwen._tag !== "Bad" && credentials.refreshable,
+    qwenCredentials(sources),
+    StateFile.mayRecreateQwenCode(state)
+  )
+  check(sources.paths.ownCreds, sources.own._tag !== "Bad" && credentials.refreshable, ownCredentials(sources), true)
+  return behind
 }

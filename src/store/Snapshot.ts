@@ -18,6 +18,19 @@ export interface FileReport {
   readonly problem: string | null
 }
 
+/**
+ * A copy qwen-auth keeps in step that does not hold the winning login: missing (only where
+ * qwen-auth may recreate it), holding a refresh token qwen-auth rotated away or the server
+ * refused, or holding another login.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface BehindCopy {
+  readonly path: string
+  readonly why: "missing" | "spent" | "other-login"
+}
+
 /** Why no credentials are usable. @since 0.1.0 @category models */
 export type AbsentReason = "logged-out" | "refused" | "none"
 
@@ -31,8 +44,10 @@ export interface Snapshot {
   /** The valid credentials with the later expiry (with their issued lifetime), if any. */
   readonly credentials: Credentials | undefined
   readonly source: CredentialSource | undefined
-  /** True when a copy qwen-auth writes holds older or no credentials than the winner (a later write heals it). */
+  /** True when a copy qwen-auth writes is behind the winner (a later write under the locks heals it). */
   readonly stale: boolean
+  /** Those copies, for `status`. */
+  readonly behind: ReadonlyArray<BehindCopy>
   /** Why there are no usable credentials. */
   readonly absentReason: AbsentReason | undefined
   /** One line per malformed or unreadable source that was skipped. */

@@ -1,8 +1,8 @@
 /**
  * qwen-auth's own state file `<qwen home>/qwen-auth.json` (cli-contract.md "qwen-auth's own
- * state file"): hashes of refused and logged-out refresh tokens, the issued token lifetime and
- * what qwen-auth last wrote to the OpenClaw config. Hashes only, never tokens. Rewritten only
- * while holding Qwen Code's lock.
+ * state file"): hashes of refused, logged-out and spent refresh tokens, of the login qwen-auth last
+ * wrote to Qwen Code's file, the issued token lifetime and what qwen-auth last wrote to the
+ * OpenClaw config. Hashes only, never tokens. Rewritten only while holding Qwen Code's lock.
  *
  * @since 0.1.0
  */
@@ -20,12 +20,17 @@ import * as QwenCodeLock from "./locks/QwenCodeLock.ts"
 export const STATE_VERSION = 1
 /** How many hashes each list keeps (oldest dropped first). @since 0.1.0 @category constants */
 export const MAX_HASHES = 64
+/** How many rotated-away refresh tokens are remembered. @since 0.1.0 @category constants */
+export const MAX_SPENT = 16
 
 /** The state file's fields. @since 0.1.0 @category schemas */
 export const StateJson = Schema.Struct({
   version: Schema.Number,
   refusedRefreshTokens: Schema.optionalKey(Schema.Array(Schema.String)),
   loggedOut: Schema.optionalKey(Schema.Array(Schema.String)),
+  spentRefreshTokens: Schema.optionalKey(Schema.Array(Schema.String)),
+  qwenCodeWritten: Schema.optionalKey(Schema.String),
+  qwenCodeForeign: Schema.optionalKey(Schema.Boolean),
   issuedLifetimeSeconds: Schema.optionalKey(Schema.Finite),
   resourceUrl: Schema.optionalKey(Schema.String),
   lastWrittenBaseUrl: Schema.optionalKey(Schema.String),
@@ -36,6 +41,18 @@ export const StateJson = Schema.Struct({
 export interface State {
   readonly refusedRefreshTokens: ReadonlyArray<string>
   readonly loggedOut: ReadonlyArray<string>
+  /** Refresh tokens qwen-auth rotated away (the server spent them): a copy holding one is behind. */
+  readonly spentRefreshTokens: ReadonlyArray<string>
+  /**
+   * The login qwen-auth last wrote to Qwen Code's `oauth_creds.json` (hash of its refresh token),
+   * while that file still holds it or has vanished.
+   */
+  readonly qwenCodeWritten?: string
+  /**
+   * Set once that file was seen holding a login qwen-auth did not write. A vanished file is
+   * recreated only while this is unset: whoever removed their own login may have meant it.
+   */
+  readonly qwenCodeForeign?: boolean
   readonly issuedLifetimeSeconds?: number
   readonly resourceUrl?: string
   readonly lastWrittenBaseUrl?: string
@@ -43,7 +60,7 @@ export interface State {
 }
 
 /** The state when there is no file. @since 0.1.0 @category constants */
-export const emptyState: State = { refusedRefreshTokens: [], loggedOut: [] }
+export const emptyState: State = { refusedRefreshTokens: [], loggedOut: [], spentRefreshTokens: [] }
 
 /** The state file as read. @since 0.1.0 @category models */
 export interface StateFile {
@@ -65,20 +82,38 @@ export const decode = (path: string, text: string): Effect.Effect<{ state: State
     }
     const { version: _v, ...fields } = json
     return {
-      state: { ...fields, refusedRefreshTokens: json.refusedRefreshTokens ?? [], loggedOut: json.loggedOut ?? [] },
+      state: {
+        ...fields,
+        refusedRefreshTokens: json.refusedRefreshTokens ?? [],
+        loggedOut: json.loggedOut ?? [],
+        spentRefreshTokens: json.spentRefreshTokens ?? []
+      },
       raw
     }
   })
 
 /** The file's text for `state` over `raw` (unknown keys kept). @since 0.1.0 @category encoding */
 export const encode = (state: State, raw: JsonObject = {}): string => {
-  const known = ["refusedRefreshTokens", "loggedOut", "issuedLifetimeSeconds", "resourceUrl", "lastWrittenBaseUrl", "lastWrittenConfigSha256"]
+  const known = [
+    "refusedRefreshTokens",
+    "loggedOut",
+    "spentRefreshTokens",
+    "qwenCodeWritten",
+    "qwenCodeForeign",
+    "issuedLifetimeSeconds",
+    "resourceUrl",
+    "lastWrittenBaseUrl",
+    "lastWrittenConfigSha256"
+  ]
   const rest = Object.fromEntries(Object.entries(raw).filter(([k]) => !known.includes(k)))
   return stringifyJson({
     ...rest,
     version: STATE_VERSION,
     refusedRefreshTokens: state.refusedRefreshTokens.slice(-MAX_HASHES),
     loggedOut: state.loggedOut.slice(-MAX_HASHES),
+    ...(state.spentRefreshTokens.length > 0 ? { spentRefreshTokens: state.spentRefreshTokens.slice(-MAX_SPENT) } : {}),
+    ...(state.qwenCodeWritten !== undefined ? { qwenCodeWritten: state.qwenCodeWritten } : {}),
+    ...(state.qwenCodeForeign === true ? { qwenCodeForeign: true } : {}),
     ...(state.issuedLifetimeSeconds !== undefined ? { issuedLifetimeSeconds: state.issuedLifetimeSeconds } : {}),
     ...(state.resourceUrl !== undefined ? { resourceUrl: state.resourceUrl } : {}),
     ...(state.lastWrittenBaseUrl !== undefined ? { lastWrittenBaseUrl: state.lastWrittenBaseUrl } : {}),
@@ -113,39 +148,83 @@ export const withLoggedOut = (state: State, refreshToken: NonNullable<Credential
   loggedOut: addHash(state.loggedOut, tokenHash(refreshToken))
 })
 
+/** What else a save records, in the same locked step. @since 0.1.0 @category models */
+export interface SaveFacts {
+  /** A refresh token the server refused. */
+  readonly refused?: Credentials["refreshToken"]
+  /** The refresh token this save's refresh rotated away. */
+  readonly spent?: Credentials["refreshToken"]
+  /**
+   * Qwen Code's file after the save: "written" (by this save), "foreign" (holds a login qwen-auth
+   * did not write), or "kept" (unchanged, or vanished: what qwen-auth knew stays).
+   */
+  readonly qwenCode: "written" | "foreign" | "kept"
+}
+
 /**
  * The state after `next` was saved: its hash is no longer blocked; its issued lifetime and
- * `resource_url` are remembered (OpenClaw's profile keeps neither); `refused` is recorded.
+ * `resource_url` are remembered (OpenClaw's profile keeps neither); refused and spent refresh
+ * tokens are recorded, and who wrote Qwen Code's file.
  *
  * @since 0.1.0
  * @category changes
  */
-export const afterSave = (state: State, next: Credentials, refused?: Credentials["refreshToken"]): State => {
+export const afterSave = (state: State, next: Credentials, facts: SaveFacts): State => {
   const key = tokenHash(next.stateKey)
-  const { resourceUrl: _r, ...rest } = state
+  const { resourceUrl: _r, qwenCodeWritten: _q, qwenCodeForeign: _f, ...rest } = state
+  const spent = facts.spent !== undefined && tokenHash(facts.spent) !== key ? [tokenHash(facts.spent)] : []
+  const qwenCodeWritten = facts.qwenCode === "written" ? key : facts.qwenCode === "foreign" ? undefined : state.qwenCodeWritten
+  const qwenCodeForeign = facts.qwenCode === "written" ? false : facts.qwenCode === "foreign" ? true : state.qwenCodeForeign === true
   const saved: State = {
     ...rest,
     refusedRefreshTokens: state.refusedRefreshTokens.filter((h) => h !== key),
     loggedOut: state.loggedOut.filter((h) => h !== key),
+    spentRefreshTokens: [...state.spentRefreshTokens.filter((h) => h !== key && !spent.includes(h)), ...spent].slice(-MAX_SPENT),
+    ...(qwenCodeWritten !== undefined ? { qwenCodeWritten } : {}),
+    ...(qwenCodeForeign ? { qwenCodeForeign } : {}),
     ...(next.lifetimeMs !== undefined ? { issuedLifetimeSeconds: next.lifetimeMs / 1000 } : {}),
     ...(next.resourceUrl !== undefined ? { resourceUrl: next.resourceUrl } : {})
   }
-  return refused === undefined ? saved : withRefused(saved, refused)
+  return facts.refused === undefined ? saved : withRefused(saved, facts.refused)
 }
 
+/** Records a rotated-away refresh token (by hash). @since 0.1.0 @category changes */
+export const withSpent = (state: State, refreshToken: NonNullable<Credentials["refreshToken"]>): State => ({
+  ...state,
+  spentRefreshTokens: addHash(state.spentRefreshTokens, tokenHash(refreshToken)).slice(-MAX_SPENT)
+})
+
 /**
- * Why `credentials` may not be used: "refused", "logged-out", or undefined when they may.
+ * Whether qwen-auth may create Qwen Code's file where it is missing: it wrote the version that
+ * vanished, or it never saw a login there that it did not write.
+ *
+ * @since 0.1.0
+ * @category queries
+ */
+export const mayRecreateQwenCode = (state: State): boolean => state.qwenCodeWritten !== undefined || state.qwenCodeForeign !== true
+
+/** Whether a refresh token is one qwen-auth rotated away. @since 0.1.0 @category queries */
+export const isSpent = (state: State, refreshToken: Credentials["refreshToken"]): boolean =>
+  refreshToken !== undefined && state.spentRefreshTokens.length > 0 &&
+  state.spentRefreshTokens.includes(tokenHash(refreshToken))
+
+/**
+ * Why `credentials` may not be used: "refused", "logged-out", "spent" (qwen-auth rotated that
+ * refresh token away), or undefined when they may.
  * Credentials without a refresh token are judged by their access token's hash.
  *
  * @since 0.1.0
  * @category queries
  */
-export const blockedReason = (state: State, credentials: Credentials): "refused" | "logged-out" | undefined => {
+export const blockedReason = (state: State, credentials: Credentials): "refused" | "logged-out" | "spent" | undefined => {
   // Nothing recorded: no hash needed, so a read-only `status` never loads node:crypto (start-up, docs/benchmarks.md).
-  if (state.loggedOut.length === 0 && state.refusedRefreshTokens.length === 0) return undefined
+  if (state.loggedOut.length === 0 && state.refusedRefreshTokens.length === 0 && state.spentRefreshTokens.length === 0) {
+    return undefined
+  }
   const hash = tokenHash(credentials.refreshToken ?? credentials.accessToken)
   if (state.loggedOut.includes(hash)) return "logged-out"
   if (state.refusedRefreshTokens.includes(hash)) return "refused"
+  if (credentials.refreshToken !== undefined && state.spentRefreshTokens.includes(hash)) return "spent"
   return undefined
 }
 

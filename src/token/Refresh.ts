@@ -148,9 +148,14 @@ const step = (settings: Settings, input: RefreshInput) => (snapshot: Snapshot) =
         // Crash tests stop here: the server has rotated, nothing is persisted yet.
         yield* pauseAt("refresh:after-post")
         const validated = yield* validate(settings, decision.stored, answer)
+        // The refresh token just sent is spent now: a copy still holding it is behind, never a candidate.
         return validated._tag === "Usable"
-          ? { next: validated.credentials, result: { _tag: "Refreshed", credentials: validated.credentials } }
-          : { next: validated.credentials, result: { _tag: "Rejected", problem: validated.problem } }
+          ? {
+            next: validated.credentials,
+            spent: decision.refreshToken,
+            result: { _tag: "Refreshed", credentials: validated.credentials }
+          }
+          : { next: validated.credentials, spent: decision.refreshToken, result: { _tag: "Rejected", problem: validated.problem } }
       }
     }
   })
@@ -184,9 +189,22 @@ export const run = (
   store: CredentialStore["Service"],
   settings: Settings,
   input: RefreshInput
-): Effect.Effect<Outcome, OAuthError | StoreError, HttpClient.HttpClient> =>
-  store.update(step(settings, input)).pipe(
-    Effect.flatMap((result) => result._tag === "Rejected" ? Effect.fail(result.problem) : Effect.succeed(result)),
-    Effect.catchIf((e): e is LockError => e._tag === "LockError" && e.reason === "timeout", (e) => adoptUnlocked(store, input, e)),
+): Effect.Effect<Outcome, OAuthError | StoreError, HttpClient.HttpClient> => {
+  const once: Effect.Effect<Outcome, OAuthError | StoreError, HttpClient.HttpClient> = store.update(step(settings, input)).pipe(
+    Effect.flatMap((result): Effect.Effect<Outcome, MalformedResponse> =>
+      result._tag === "Rejected" ? Effect.fail(result.problem) : Effect.succeed(result)
+    ),
+    Effect.catchIf((e): e is LockError => e._tag === "LockError" && e.reason === "timeout", (e) => adoptUnlocked(store, input, e))
+  )
+  // `invalid_grant` is not yet "log in again": another copy may hold a live chain (a peer
+  // rotated while the copies expired together). The refused chain is recorded, so a second run
+  // re-reads every copy under the locks and can only pick a different, unspent one.
+  return once.pipe(
+    Effect.flatMap((outcome) =>
+      outcome._tag !== "Refused"
+        ? Effect.succeed(outcome)
+        : Effect.map(once, (second): Outcome => second._tag === "Absent" ? outcome : second)
+    ),
     Effect.withSpan("Refresh.run")
   )
+}

@@ -151,6 +151,7 @@ const snapshotOf = (credentials: Credentials | undefined, absentReason?: Snapsho
   credentials: credentials?.with({ lifetimeMs: 21_600_000 }),
   source: credentials === undefined ? undefined : "qwen-code",
   stale: false,
+      behind: [],
   absentReason: credentials === undefined ? absentReason ?? "none" : undefined,
   problems: [],
   unreadable: [],
@@ -172,7 +173,11 @@ const memoryStore = (initial: Snapshot) =>
             const next = decision.next
             yield* Ref.update(state, (s) => ({ ...s, credentials: next }))
           }
-          if (decision.refused !== undefined) refused.push(Redacted.value(decision.refused))
+          if (decision.refused !== undefined) {
+            refused.push(Redacted.value(decision.refused))
+            // Like the real store: a refused chain is no longer a candidate.
+            yield* Ref.update(state, (s) => ({ ...s, credentials: undefined, absentReason: "refused" as const }))
+          }
           return decision.result
         }),
       markRefused: (token) => Effect.sync(() => void (token !== undefined && refused.push(Redacted.value(token)))),

@@ -1,6 +1,6 @@
 /**
  * Soak only (`npm run test:reliability`): kills while holding each lock, then the next run waits
- * out the dead process's lock in real time (Qwen Code's 10 s, OpenClaw's 30 s) instead of the
+ * out the dead process's lock in real time (Qwen Code's 35 s, OpenClaw's 30 s) instead of the
  * fast suite's aged mtimes, and must still recover without a login.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest"

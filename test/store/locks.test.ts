@@ -25,13 +25,21 @@ const driveClock = <A, E>(fiber: Fiber.Fiber<A, E>, stepMs: number, maxSteps = 4
   })
 
 describe("QwenCodeLock", () => {
-  it.effect("a fresh foreign lock: backs off for ~30 s, then LockError timeout; the lock is untouched", () =>
+  it.effect("a live lock (its holder keeps it fresh): waits the whole 45 s, then LockError timeout; the lock is untouched", () =>
     Effect.gen(function*() {
       const root = yield* tempRoot
       const lock = `${root}/oauth_creds.lock`
+      yield* TestClock.setTime(1_700_000_000_000)
       writeFileSync(lock, FOREIGN)
       const fiber = yield* Effect.forkChild(Effect.scoped(QwenCodeLock.acquire(lock)))
-      const exit = yield* driveClock(fiber, 250)
+      // The holder (another qwen-auth) refreshes its lock's mtime as the clock moves on.
+      for (let i = 0; i < 400 && fiber.pollUnsafe() === undefined; i++) {
+        const now = yield* Clock.currentTimeMillis
+        utimesSync(lock, new Date(now), new Date(now))
+        yield* TestClock.adjust(250)
+        yield* realPause(2)
+      }
+      const exit = yield* Fiber.await(fiber)
       assert.isTrue(Exit.isFailure(exit))
       const error = Exit.isFailure(exit) ? exit.cause.reasons[0] : undefined
       const fail = error?._tag === "Fail" ? error.error : undefined
@@ -39,9 +47,69 @@ describe("QwenCodeLock", () => {
       assert.strictEqual(fail?.reason, "timeout")
       assert.include(fail?.message ?? "", lock)
       assert.strictEqual(readFileSync(lock, "utf8"), FOREIGN)
-      // It kept trying for the whole window, not less.
-      assert.isAtLeast(yield* Clock.currentTimeMillis, 30_000)
+      // It kept trying for the whole budget, which is longer than the stale limit.
+      assert.isAtLeast((yield* Clock.currentTimeMillis) - 1_700_000_000_000, QwenCodeLock.ACQUIRE_TIMEOUT_MS)
+      assert.isAbove(QwenCodeLock.ACQUIRE_TIMEOUT_MS, QwenCodeLock.STALE_MS)
     }).pipe(Effect.provide(NodeServices.layer), Random.withSeed("qwen-lock-timeout")))
+
+  it.effect("a 30-s-old lock nobody touches (Qwen Code mid-refresh) is not broken; once older than 35 s it is taken over", () =>
+    Effect.gen(function*() {
+      const root = yield* tempRoot
+      const lock = `${root}/oauth_creds.lock`
+      const start = 1_700_000_000_000
+      yield* TestClock.setTime(start)
+      writeFileSync(lock, FOREIGN)
+      utimesSync(lock, new Date(start - 30_000), new Date(start - 30_000))
+      const fiber = yield* Effect.forkChild(Effect.scoped(Effect.andThen(
+        QwenCodeLock.acquire(lock),
+        Effect.map(Clock.currentTimeMillis, (at) => ({ at, inside: readFileSync(lock, "utf8") }))
+      )))
+      for (let i = 0; i < 16; i++) {
+        yield* TestClock.adjust(250)
+        yield* realPause(2)
+      }
+      // 34 s old: still the peer's.
+      assert.isUndefined(fiber.pollUnsafe())
+      assert.strictEqual(readFileSync(lock, "utf8"), FOREIGN)
+      const exit = yield* driveClock(fiber, 250)
+      assert.isTrue(Exit.isSuccess(exit))
+      const done = Exit.isSuccess(exit) ? exit.value : undefined
+      assert.notStrictEqual(done?.inside, FOREIGN)
+      // Taken over only past the 35 s limit (and within one pause of it).
+      assert.isAbove((done?.at ?? 0) - (start - 30_000), QwenCodeLock.STALE_MS)
+      assert.isAtMost((done?.at ?? 0) - (start - 30_000), QwenCodeLock.STALE_MS + 2_250)
+    }).pipe(Effect.provide(NodeServices.layer), Random.withSeed("qwen-lock-30s")))
+
+  it.effect("a 36-s-old lock is taken over at once", () =>
+    Effect.gen(function*() {
+      const root = yield* tempRoot
+      const lock = `${root}/oauth_creds.lock`
+      const start = 1_700_000_000_000
+      yield* TestClock.setTime(start)
+      writeFileSync(lock, FOREIGN)
+      utimesSync(lock, new Date(start - 36_000), new Date(start - 36_000))
+      const inside = yield* Effect.scoped(Effect.andThen(QwenCodeLock.acquire(lock), Effect.sync(() => readFileSync(lock, "utf8"))))
+      assert.notStrictEqual(inside, FOREIGN)
+      assert.strictEqual(yield* Clock.currentTimeMillis, start)
+      assert.isFalse(existsSync(lock))
+    }).pipe(Effect.provide(NodeServices.layer)))
+
+  it.effect("the holder's check fails once the lock file is gone or another's (Qwen Code's exit handler deletes it blindly)", () =>
+    Effect.gen(function*() {
+      const root = yield* tempRoot
+      const lock = `${root}/oauth_creds.lock`
+      yield* Effect.scoped(Effect.gen(function*() {
+        const handle = yield* QwenCodeLock.acquire(lock)
+        yield* handle.check
+        rmSync(lock)
+        const gone = yield* Effect.flip(handle.check)
+        assert.strictEqual(gone.reason, "compromised")
+        writeFileSync(lock, FOREIGN)
+        const taken = yield* Effect.flip(handle.check)
+        assert.strictEqual(taken.reason, "compromised")
+      }))
+      assert.strictEqual(readFileSync(lock, "utf8"), FOREIGN)
+    }).pipe(Effect.provide(NodeServices.layer)))
 
   it.effect("an interrupted wait leaves no lock of ours and keeps the peer's", () =>
     Effect.gen(function*() {
@@ -88,12 +156,12 @@ describe("QwenCodeLock", () => {
       assert.strictEqual(readFileSync(lock, "utf8"), FOREIGN)
     }).pipe(Effect.provide(NodeServices.layer)))
 
-  it.live("a stale lock (mtime > 10 s old) is renamed away and taken over", () =>
+  it.live("a stale lock (mtime > 35 s old) is renamed away and taken over", () =>
     Effect.gen(function*() {
       const root = yield* tempRoot
       const lock = `${root}/oauth_creds.lock`
       writeFileSync(lock, FOREIGN)
-      const old = new Date(Date.now() - 11_000)
+      const old = new Date(Date.now() - 36_000)
       utimesSync(lock, old, old)
       const inside = yield* Effect.sync(() => readFileSync(lock, "utf8")).pipe(QwenCodeLock.withLock(lock))
       assert.notStrictEqual(inside, FOREIGN)

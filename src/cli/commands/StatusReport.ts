@@ -45,10 +45,12 @@ export const reportStatus = (json: boolean) =>
     const state = stateOf(snapshot, now, settings.refreshMargin)
     const c = snapshot.credentials
     const loggedIn = state === "fresh" || state === "expiring" || state === "expired-refreshable"
-    // Only Qwen Code's file (no OpenClaw store yet) is a normal state, not a disagreement.
-    const bothExist = [paths.qwenCreds, paths.authProfiles].every((p) => snapshot.files.some((f) => f.path === p && f.exists))
-    if (snapshot.stale && c !== undefined && bothExist) {
-      problems.push("The credential files disagree; the next login, token or refresh brings them in line.")
+    // A host's copy that is behind is repaired by the next refresh or `token`. qwen-auth's own
+    // copy is caught up silently, and an OpenClaw profile that was never created is a normal
+    // state (OpenClaw may not be set up), not a problem.
+    for (const copy of snapshot.behind) {
+      if (copy.path === paths.ownCreds || (copy.path === paths.authProfiles && copy.why === "missing")) continue
+      problems.push(`${copy.path} ${BEHIND[copy.why]}; \`qwen-auth token\` brings it up to date.`)
     }
     const report = {
       loggedIn,
@@ -79,6 +81,12 @@ export const reportStatus = (json: boolean) =>
       FileAccessError: (error) => json ? unusable(error) : Effect.fail(error)
     })
   )
+
+const BEHIND = {
+  "missing": "is missing, so Qwen Code would ask for a new login",
+  "spent": "holds a refresh token that is already used up",
+  "other-login": "holds another login than the one in use"
+} as const
 
 /** Said once by `status` (and `setup-openclaw`) for an OpenClaw with `auth-profiles.json`. */
 export const OPENCLAW_3_24_NOTE =

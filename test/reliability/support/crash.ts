@@ -39,9 +39,9 @@ export const keyOf = (t: Target) =>
     : t.phase
 
 /**
- * What the next run must do after a kill at a phase. A refresh writes the OpenClaw profile (#1),
- * then the Qwen Code file (#2): killed before the first rename, the rotated token is lost; after
- * it, one copy survives.
+ * What the next run must do after a kill at a phase. A refresh writes qwen-auth's own copy (#1),
+ * then the Qwen Code file (#2), then the OpenClaw profile (#3): killed before the first rename, the
+ * rotated token is lost; after it, one copy survives.
  */
 export const expectedAfter = (t: Target): "recovers" | "lost-rotation" | "either" => {
   if (t._tag === "Random") return "either"
@@ -72,7 +72,7 @@ const waitForWindow = async (home: Home, lifetimeMs: number) => {
   if (expiry > 0) await sleep(expiry - lifetimeMs / 2 + 50 - Date.now())
 }
 
-/** Leftovers are aged by more than every stale time (Qwen lock 10 s, OpenClaw lock 30 s, temp 60 s). */
+/** Leftovers are aged by more than every stale time (Qwen lock 35 s, OpenClaw lock 30 s, temp 60 s). */
 const AGE_MS = 61_000
 
 export const runCampaign = async (options: {
@@ -174,6 +174,8 @@ export const runCampaign = async (options: {
         } else if (next.code === 4) {
           c.lostRotations++
           if (expected === "recovers") fail(`${keyOf(target)}: the next run needed a login`, next)
+          // The one window nobody can close (docs/reliability.md): said plainly, with the command.
+          if (!/Run `qwen-auth login`/.test(next.stderr)) fail(`${keyOf(target)}: a lost rotation not said plainly`, next)
         } else {
           fail(`${keyOf(target)}: the next run exited ${next.code}`, next)
         }

@@ -69,6 +69,7 @@ export const makeMemoryStore = (init: MemoryStoreInit = {}): Effect.Effect<Memor
         credentials,
         source: credentials === undefined ? undefined : "openclaw",
         stale: false,
+      behind: [],
         absentReason: credentials !== undefined ? undefined : isRefused ? "refused" : loggedOut ? "logged-out" : "none",
         problems: [],
         unreadable: [],
