@@ -63,6 +63,17 @@ describe("Qwen Code lock: mutual exclusion across processes", () => {
     assert.isFalse(existsSync(lock))
   })
 
+  it("a Qwen Code holder whose refresh runs 12 s (lock never touched, older than 0.12.0's 10 s limit) is waited for", async () => {
+    const lock = `${dir.path}/oauth_creds.lock`
+    const holder = peer("qwen-code-lock-worker.mjs", ["hold", lock, "12000"])
+    await holder.waitFor("LOCKED")
+    const sawWhenAcquired = await Effect.runPromise(
+      Effect.sync(() => [...holder.lines]).pipe(QwenCodeLock.withLock(lock), Effect.provide(NodeServices.layer))
+    )
+    assert.include(sawWhenAcquired, "RELEASED", "taken only after the holder released it")
+    await allExitedOk([holder])
+  }, 60_000)
+
   it("qwen-auth keeps its lock fresh: a Qwen Code peer does not take it for stale", async () => {
     const lock = `${dir.path}/oauth_creds.lock`
     // Our holder keeps the lock 2.5 s with a 200 ms heartbeat; the peer deems 800 ms stale.
