@@ -49,5 +49,10 @@ export const run = (subcommands: ReadonlyArray<Subcommand>, args: ReadonlyArray<
     Effect.provideService(Logger.LogToStderr, true)
   )
 
+  // A closed terminal (SIGHUP) must clean up like SIGTERM: release the locks, remove temp files.
+  // runMain interrupts the program on SIGINT/SIGTERM only, so SIGHUP is handed on as SIGTERM. A
+  // lasting listener (not `once`): signal-exit (proper-lockfile's) re-raises a signal that has no
+  // other listener left, which would kill the process before the clean-up.
+  process.on("SIGHUP", () => process.emit("SIGTERM", "SIGTERM"))
   NodeRuntime.runMain(program, { disableErrorReporting: true })
 }

@@ -33,6 +33,15 @@ export const effectiveMarginMs = (marginMs: number, lifetimeMs: number | undefin
   lifetimeMs !== undefined && lifetimeMs > 0 ? Math.min(marginMs, lifetimeMs / 2) : marginMs
 
 /**
+ * A time as epoch milliseconds that JavaScript dates can hold (±8.64e15 ms), so a stored expiry
+ * like 1e300 is a malformed file, not an "Invalid time value" at the first `toISOString`.
+ *
+ * @since 0.1.0
+ * @category schemas
+ */
+export const EpochMillis = Schema.Finite.check(Schema.isBetween({ minimum: -8.64e15, maximum: 8.64e15 }))
+
+/**
  * Refresh windows of a token (protocol.md §4): the advisory window is the last
  * `min(margin, lifetime / 2)`; the mandatory window the last 30 s (never after the advisory
  * start, and at most half the lifetime).

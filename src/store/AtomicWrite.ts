@@ -75,7 +75,13 @@ export const describePlatformError = (error: PlatformError.PlatformError): strin
     BadResource: "not a usable file or folder",
     Busy: "busy"
   }
-  const text = words[error.reason._tag] ?? error.reason.description ?? "failed"
+  // Full and read-only disks come as "Unknown" from the platform layer: name them.
+  const byCode: Record<string, string> = {
+    ENOSPC: "no space left on the device",
+    EDQUOT: "disk quota exceeded",
+    EROFS: "read-only file system"
+  }
+  const text = (code !== undefined ? byCode[code] : undefined) ?? words[error.reason._tag] ?? error.reason.description ?? "failed"
   return code === undefined ? text : `${text} (${code})`
 }
 

@@ -21,7 +21,14 @@ import { dirname } from "node:path"
 import { pathsOf, QwenAuthConfig } from "../Config.ts"
 import { type Credentials, tokenHash } from "../domain/Credentials.ts"
 import type { FileAccessError, LockError, MalformedFile } from "../domain/Errors.ts"
-import { type FileRead, ensureDirectory, readFileIfExists, removeIfExists, sweepStaleTempFiles } from "./AtomicWrite.ts"
+import {
+  CREDENTIAL_FILE_MODE,
+  ensureDirectory,
+  type FileRead,
+  readFileIfExists,
+  removeIfExists,
+  sweepStaleTempFiles
+} from "./AtomicWrite.ts"
 import * as CredentialFile from "./CredentialFile.ts"
 import type { HostCredential } from "./HostCredential.ts"
 import * as QwenCodeLock from "./locks/QwenCodeLock.ts"
@@ -30,6 +37,7 @@ import * as OpenClawProfiles from "./OpenClawProfiles.ts"
 import * as QwenCodeFile from "./QwenCodeFile.ts"
 import * as OpenClawSqlite from "./OpenClawSqlite.ts"
 import {
+  behindCopies,
   type OpenClawCopy,
   type OpenClawStore,
   openclawCredentials,
@@ -153,7 +161,9 @@ export const makeStore = (side: OpenClawSide) =>
 
     const sweep = Effect.all([
       sweepStaleTempFiles(settings.qwenHome),
-      side._tag === "Files" ? sweepStaleTempFiles(settings.openclawAgentDir) : Effect.void
+      side._tag === "Files" ? sweepStaleTempFiles(settings.openclawAgentDir) : Effect.void,
+      // The config writes (openclaw.json, its backups) leave their temp files there.
+      side._tag === "Files" ? sweepStaleTempFiles(dirname(paths.openclawConfig)) : Effect.void
     ]).pipe(Effect.asVoid, provideFs)
 
     const writeOpenClaw = (sources: Sources, next: Credentials | undefined) =>
@@ -206,6 +216,14 @@ export const makeStore = (side: OpenClawSide) =>
         const skipped: Array<MalformedFile | FileAccessError> = []
         const state = stateOf(sources)
         const holds = (current: Credentials | undefined) => options.skipUnchanged && current?.sameTokens(next) === true
+        const failures: Array<MalformedFile | FileAccessError> = []
+        /** Writes one copy; a failure is recorded and the next copy still tried. */
+        const tryWrite = (path: string, write: Effect.Effect<void, MalformedFile | FileAccessError, FileSystem.FileSystem>) =>
+          provideFs(write).pipe(
+            Effect.as(true),
+            Effect.tap(() => Effect.sync(() => written.push(path))),
+            Effect.catch((error) => Effect.sync(() => (failures.push(error), false)))
+          )
         const locksHeld = options.guard.pipe(Effect.as(true), Effect.orElseSucceed(() => false))
         const fenced = (path: string, read: CredentialFile.Read<{ readonly file: FileRead | undefined }>) =>
           Effect.flatMap(locksHeld, (held) => held ? unchangedSince(path, read) : Effect.succeed(false))
@@ -221,8 +239,10 @@ export const makeStore = (side: OpenClawSide) =>
                 provideFs
               ))
             if (mayWrite) {
-              yield* CredentialFile.write(QwenCodeFile.codec, paths.ownCreds, next, CredentialFile.rawOf(sources.own)).pipe(provideFs)
-              written.push(paths.ownCreds)
+              yield* tryWrite(
+                paths.ownCreds,
+                CredentialFile.write(QwenCodeFile.codec, paths.ownCreds, next, CredentialFile.rawOf(sources.own))
+              )
             } else {
               deferred.push(paths.ownCreds)
             }
@@ -238,11 +258,11 @@ export const makeStore = (side: OpenClawSide) =>
             // Not qwen-auth's file to recreate: whoever removed it may have left Qwen OAuth on purpose.
           } else if (!holds(current)) {
             if (yield* fenced(paths.qwenCreds, sources.qwen)) {
-              yield* CredentialFile.write(QwenCodeFile.codec, paths.qwenCreds, next, CredentialFile.rawOf(sources.qwen)).pipe(
-                provideFs
+              const ok = yield* tryWrite(
+                paths.qwenCreds,
+                CredentialFile.write(QwenCodeFile.codec, paths.qwenCreds, next, CredentialFile.rawOf(sources.qwen))
               )
-              written.push(paths.qwenCreds)
-              qwenCode = "written"
+              if (ok) qwenCode = "written"
             } else {
               deferred.push(paths.qwenCreds)
             }
@@ -261,17 +281,24 @@ export const makeStore = (side: OpenClawSide) =>
             yield* writeOpenClaw(sources, next)
             hostWritten = true
           } else if (yield* fenced(paths.authProfiles, sources.openclaw)) {
-            yield* writeOpenClaw(sources, next)
-            written.push(paths.authProfiles)
+            yield* tryWrite(paths.authProfiles, writeOpenClaw(sources, next))
           } else {
             deferred.push(paths.authProfiles)
           }
         }
-        if (written.length === 0 && deferred.length === 0 && !hostWritten && skipped.length > 0) {
-          const anyCurrent = [openclawCredentials(sources), qwenCredentials(sources), ownCredentials(sources)].some((c) =>
-            c?.sameTokens(next)
-          )
-          if (!anyCurrent) return yield* Effect.fail(skipped[0]!)
+        // One copy that cannot be written (a full disk, a read-only folder) never loses the chain:
+        // the others were still tried. Only when no copy holds it is the save a failure.
+        const openclawPath = sources.openclaw._tag === "Ok" ? sources.openclaw.value.path ?? paths.authProfiles : paths.authProfiles
+        const alreadyHeld = ([
+          [openclawPath, openclawCredentials(sources)],
+          [paths.qwenCreds, qwenCredentials(sources)],
+          [paths.ownCreds, ownCredentials(sources)]
+        ] as const).filter(([path, c]) => c?.sameTokens(next) === true && !written.includes(path)).map(([path]) => path)
+        const savedIn = [...written, ...(hostWritten ? ["OpenClaw's profile"] : []), ...alreadyHeld]
+        const problems = [...failures, ...skipped]
+        if (savedIn.length === 0 && problems.length > 0) return yield* Effect.fail(problems[0]!)
+        for (const failure of failures) {
+          yield* Effect.logWarning(`qwen-auth: ${failure.message}; the login is kept in ${savedIn.join(", ")}`)
         }
         // A broken state file is reported by `load` and left alone; the credentials still count.
         if (sources.state._tag !== "Bad") {
@@ -279,11 +306,18 @@ export const makeStore = (side: OpenClawSide) =>
           const raw = CredentialFile.rawOf(sources.state)
           if (sources.state._tag === "Missing" || StateFile.encode(nextState, raw) !== StateFile.encode(state, raw)) {
             if (yield* fenced(paths.state, sources.state)) {
-              yield* writeState(sources, nextState)
-              written.push(paths.state)
+              const ok = yield* tryWrite(paths.state, writeState(sources, nextState))
+              // The credentials are saved; only what the state keeps (hashes, lifetime) is not.
+              if (!ok) yield* Effect.logWarning(`qwen-auth: ${failures.at(-1)!.message}`)
             } else {
               deferred.push(paths.state)
             }
+          }
+        }
+        // Modes `status` reported as loose are tightened now, also where the content was current.
+        for (const copy of behindCopies(sources, next)) {
+          if (copy.why === "loose-mode" && !written.includes(copy.path) && !deferred.includes(copy.path)) {
+            yield* fs.chmod(copy.path, CREDENTIAL_FILE_MODE).pipe(Effect.ignore)
           }
         }
         return { written, deferred }

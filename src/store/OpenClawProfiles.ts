@@ -5,7 +5,7 @@
  * @since 0.1.0
  */
 import { Effect, Redacted, Schema } from "effect"
-import { Credentials } from "../domain/Credentials.ts"
+import { Credentials, EpochMillis } from "../domain/Credentials.ts"
 import { MalformedFile } from "../domain/Errors.ts"
 import type { FileRead } from "./AtomicWrite.ts"
 import type { Codec } from "./CredentialFile.ts"
@@ -30,7 +30,7 @@ export const QwenPortalProfileJson = Schema.Struct({
   provider: Schema.Literal(PROVIDER_ID),
   access: Schema.NonEmptyString,
   refresh: Schema.optionalKey(Schema.String),
-  expires: Schema.Finite
+  expires: EpochMillis
 })
 
 /** The store as read. @since 0.1.0 @category models */

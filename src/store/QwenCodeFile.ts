@@ -5,7 +5,7 @@
  * @since 0.1.0
  */
 import { Effect, Redacted, Schema } from "effect"
-import { Credentials } from "../domain/Credentials.ts"
+import { Credentials, EpochMillis } from "../domain/Credentials.ts"
 import type { MalformedFile } from "../domain/Errors.ts"
 import type { FileRead } from "./AtomicWrite.ts"
 import type { Codec } from "./CredentialFile.ts"
@@ -21,7 +21,7 @@ export const QwenCodeCredentialsJson = Schema.Struct({
   access_token: Schema.NonEmptyString,
   token_type: Schema.NonEmptyString,
   refresh_token: Schema.NonEmptyString,
-  expiry_date: Schema.Finite,
+  expiry_date: EpochMillis,
   resource_url: Schema.optionalKey(Schema.String),
   id_token: Schema.optionalKey(Schema.String)
 })

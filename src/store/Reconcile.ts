@@ -84,6 +84,9 @@ export const qwenCredentials = (sources: Sources): Credentials | undefined =>
 export const ownCredentials = (sources: Sources): Credentials | undefined =>
   sources.own._tag === "Ok" ? completed(sources, sources.own.value.credentials, false) : undefined
 
+/** Readable or writable by anyone but the owner. */
+const isLoose = (mode: number) => (mode & ~CREDENTIAL_FILE_MODE & 0o777) !== 0
+
 const fileReport = (path: string, read: Read<{ readonly file: FileRead | undefined }>, extra?: string): FileReport => {
   switch (read._tag) {
     case "Missing":
@@ -98,7 +101,7 @@ const fileReport = (path: string, read: Read<{ readonly file: FileRead | undefin
       }
     case "Ok": {
       const mode = read.value.file?.mode ?? CREDENTIAL_FILE_MODE
-      const loose = (mode & ~CREDENTIAL_FILE_MODE & 0o777) !== 0
+      const loose = isLoose(mode)
       const problem = loose
         ? `mode ${formatMode(mode)} is looser than ${formatMode(CREDENTIAL_FILE_MODE)} (qwen-auth tightens it when it next writes)`
         : extra ?? null
@@ -244,5 +247,16 @@ export const behindCopies = (sources: Sources, credentials: Credentials): Readon
     StateFile.mayRecreateQwenCode(state)
   )
   check(sources.paths.ownCreds, sources.own._tag !== "Bad" && credentials.refreshable, ownCredentials(sources), true)
+  // `status` promises that a loose mode is tightened when qwen-auth next writes: make that a write.
+  const reads: ReadonlyArray<[string, Read<{ readonly file: FileRead | undefined }>]> = [
+    [sources.paths.qwenCreds, sources.qwenCodeSync ? sources.qwen : { _tag: "Missing" }],
+    [sources.paths.ownCreds, sources.own],
+    [sources.paths.authProfiles, sources.openclawStore._tag === "Json" ? sources.openclaw : { _tag: "Missing" }],
+    [sources.paths.state, sources.state]
+  ]
+  for (const [path, read] of reads) {
+    const mode = read._tag === "Ok" ? read.value.file?.mode : undefined
+    if (mode !== undefined && isLoose(mode) && !behind.some((b) => b.path === path)) behind.push({ path, why: "loose-mode" })
+  }
   return behind
 }

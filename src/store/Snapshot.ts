@@ -21,14 +21,14 @@ export interface FileReport {
 /**
  * A copy qwen-auth keeps in step that does not hold the winning login: missing (only where
  * qwen-auth may recreate it), holding a refresh token qwen-auth rotated away or the server
- * refused, or holding another login.
+ * refused, holding another login, or readable by others (tightened to 0600 on the next write).
  *
  * @since 0.1.0
  * @category models
  */
 export interface BehindCopy {
   readonly path: string
-  readonly why: "missing" | "spent" | "other-login"
+  readonly why: "missing" | "spent" | "other-login" | "loose-mode"
 }
 
 /** Why no credentials are usable. @since 0.1.0 @category models */

@@ -5,7 +5,21 @@
  */
 import { describe, expect, it } from "vitest"
 import { existsSync, readFileSync, rmSync, utimesSync } from "node:fs"
-import { cli, emulator, explain, readJson, realTokens, tempHome, writeProfiles, writeQwenCreds, writeSecret } from "./home.ts"
+import { spawn } from "node:child_process"
+import { cliPath, nodeBin, repoRoot } from "../support/processes.ts"
+import {
+  afterThisTest,
+  cli,
+  emulator,
+  envFor,
+  explain,
+  readJson,
+  realTokens,
+  tempHome,
+  writeProfiles,
+  writeQwenCreds,
+  writeSecret
+} from "./home.ts"
 
 const LONG = 120_000
 const HOUR = 3_600_000
@@ -80,12 +94,31 @@ describe("qwen-auth next to Qwen Code", () => {
     // Qwen Code took it 8 s ago and never touches it while its slow refresh runs.
     const takenAt = new Date(Date.now() - 8_000)
     utimesSync(lock, takenAt, takenAt)
-    const running = cli(home, ["token"], emu)
-    await new Promise((r) => setTimeout(r, 7_000))
-    // 15 s old now: Qwen Code 0.12.0 would call it stale; qwen-auth must not.
+    const child = spawn(nodeBin, [cliPath, "token"], { env: envFor(home, emu), cwd: repoRoot, stdio: ["ignore", "pipe", "pipe"] })
+    afterThisTest(() => child.kill("SIGKILL"))
+    let stdout = ""
+    let stderr = ""
+    child.stdout.setEncoding("utf8").on("data", (d: string) => (stdout += d))
+    const exited = new Promise<number | null>((resolve) => child.on("close", (code) => resolve(code)))
+    // The notice comes after 5 s of waiting; by then the lock is at least 13 s old.
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`no waiting notice:\n${stderr}`)), 40_000)
+      child.stderr.setEncoding("utf8").on("data", (d: string) => {
+        stderr += d
+        if (stderr.includes("waiting for")) {
+          clearTimeout(timer)
+          resolve()
+        }
+      })
+    })
+    // Older than Qwen Code 0.12.0's 10 s limit, younger than 35 s: still the peer's.
+    expect(Date.now() - takenAt.getTime()).toBeGreaterThan(10_000)
+    expect(readFileSync(lock, "utf8")).toBe(FOREIGN)
+    await new Promise((r) => setTimeout(r, 1_000))
     expect(readFileSync(lock, "utf8")).toBe(FOREIGN)
     rmSync(lock)
-    const token = await running
+    const code = await exited
+    const token = { code, stdout, stderr, signal: null }
     expect(token.code, explain(token)).toBe(0)
     const waits = token.stderr.split("\n").filter((l) => l.includes("waiting for"))
     expect(waits, token.stderr).toHaveLength(1)

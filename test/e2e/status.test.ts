@@ -163,6 +163,22 @@ describe("qwen-auth status", () => {
     expect(j.stderr).toContain(home.creds)
   }, LONG)
 
+  it("an expiry no date can hold (1e300) is a malformed file, never an internal error, for status, token and login", async () => {
+    const home = tempHome()
+    writeSecret(home.creds, JSON.stringify({ access_token: "a", refresh_token: "r", token_type: "Bearer", expiry_date: 1e300 }))
+    const j = await cli(home, ["status", "--json"])
+    expect(j.code, explain(j)).toBe(1)
+    const out = JSON.parse(j.stdout)
+    expect(out.loggedIn).toBe(false)
+    expect(out.problems.join("\n")).toContain("expiry_date")
+    for (const args of [["status"], ["token"], ["login", "--no-browser", "--no-qr"]]) {
+      const r = await cli(home, args)
+      expect(r.code, explain(r)).toBe(1)
+      expect(r.stderr).toContain(home.creds)
+      expect(r.stderr).not.toMatch(/internal error|Invalid time value|\bat .*\.js:\d+/)
+    }
+  }, LONG)
+
   it("never writes: bytes, modes and mtimes stay, nothing is refreshed or created", async () => {
     const emu = await emulator()
     const tokens = await realTokens(emu)

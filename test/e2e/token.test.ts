@@ -3,10 +3,14 @@
  * homes holding real tokens (cli-contract.md "Commands", "Output", "Exit codes").
  */
 import { describe, expect, it } from "vitest"
-import { existsSync } from "node:fs"
+import { spawn } from "node:child_process"
+import { existsSync, readFileSync } from "node:fs"
+import { cliPath, nodeBin, repoRoot } from "../support/processes.ts"
 import {
+  afterThisTest,
   cli,
   emulator,
+  envFor,
   explain,
   readJson,
   realTokens,
@@ -244,5 +248,43 @@ describe("8 × qwen-auth token at once on just-expired credentials", () => {
     expect(stats.refreshGrants).toBe(2)
     expect(stats.refreshRejected).toBe(0)
     expect(stats.liveRefreshTokens).toBe(1)
+  }, LONG)
+})
+
+describe("qwen-auth token when the terminal closes", () => {
+  it("SIGHUP while holding Qwen Code's lock cleans up like SIGTERM: lock removed, files intact", async () => {
+    const emu = await emulator()
+    const home = tempHome()
+    const tokens = await realTokens(emu)
+    writeQwenCreds(home, tokens, Date.now() + 100_000) // due: token takes the locks to refresh
+    const before = readFileSync(home.creds, "utf8")
+    const child = spawn(nodeBin, [cliPath, "token"], {
+      env: envFor(home, emu, { NODE_ENV: "test", QWEN_AUTH_TEST_PAUSE_AT: "lock:qwen-code:held" }),
+      cwd: repoRoot,
+      stdio: ["ignore", "pipe", "pipe"]
+    })
+    afterThisTest(() => child.kill("SIGKILL"))
+    let stderr = ""
+    const exited = new Promise<number | null>((resolve) => child.on("close", (code) => resolve(code)))
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`never held the lock:\n${stderr}`)), 30_000)
+      child.stderr.setEncoding("utf8").on("data", (d: string) => {
+        stderr += d
+        if (stderr.includes("QWEN_AUTH_PAUSED lock:qwen-code:held")) {
+          clearTimeout(timer)
+          resolve()
+        }
+      })
+    })
+    const lock = `${home.qwen}/oauth_creds.lock`
+    expect(existsSync(lock)).toBe(true)
+    child.kill("SIGHUP")
+    child.kill("SIGCONT")
+    const code = await exited
+    // 130: interrupted and cleaned up (a SIGHUP left to Node's default would be a signal exit).
+    expect(code, stderr).toBe(130)
+    expect(existsSync(lock), stderr).toBe(false)
+    expect(readFileSync(home.creds, "utf8")).toBe(before)
+    expect(stderr).not.toMatch(/\bat .*\.js:\d+/)
   }, LONG)
 })

@@ -31,6 +31,7 @@ describe("QwenCodeLock", () => {
       const lock = `${root}/oauth_creds.lock`
       yield* TestClock.setTime(1_700_000_000_000)
       writeFileSync(lock, FOREIGN)
+      utimesSync(lock, new Date(1_700_000_000_000), new Date(1_700_000_000_000))
       const fiber = yield* Effect.forkChild(Effect.scoped(QwenCodeLock.acquire(lock)))
       // The holder (another qwen-auth) refreshes its lock's mtime as the clock moves on.
       for (let i = 0; i < 400 && fiber.pollUnsafe() === undefined; i++) {
@@ -94,6 +95,22 @@ describe("QwenCodeLock", () => {
       assert.isFalse(existsSync(lock))
     }).pipe(Effect.provide(NodeServices.layer)))
 
+  it.effect("a lock dated in the future (beyond a 5 s skew) is stale; one a second ahead is live", () =>
+    Effect.gen(function*() {
+      const root = yield* tempRoot
+      const lock = `${root}/oauth_creds.lock`
+      const start = 1_700_000_000_000
+      yield* TestClock.setTime(start)
+      writeFileSync(lock, FOREIGN)
+      utimesSync(lock, new Date(start + 1_000), new Date(start + 1_000))
+      const attempt = (yield* Effect.scoped(QwenCodeLock.tryAcquire(lock)))
+      assert.strictEqual(attempt._tag, "Busy")
+      utimesSync(lock, new Date(start + 3_600_000), new Date(start + 3_600_000))
+      const inside = yield* Effect.scoped(Effect.andThen(QwenCodeLock.acquire(lock), Effect.sync(() => readFileSync(lock, "utf8"))))
+      assert.notStrictEqual(inside, FOREIGN)
+      assert.strictEqual(yield* Clock.currentTimeMillis, start)
+    }).pipe(Effect.provide(NodeServices.layer)))
+
   it.effect("the holder's check fails once the lock file is gone or another's (Qwen Code's exit handler deletes it blindly)", () =>
     Effect.gen(function*() {
       const root = yield* tempRoot
@@ -116,6 +133,8 @@ describe("QwenCodeLock", () => {
       const root = yield* tempRoot
       const lock = `${root}/oauth_creds.lock`
       writeFileSync(lock, FOREIGN)
+      // The TestClock reads the lock's real mtime as "now" (else the lock would lie in its future).
+      yield* TestClock.setTime(statSync(lock).mtimeMs)
       const fiber = yield* Effect.forkChild(Effect.scoped(QwenCodeLock.acquire(lock)))
       yield* TestClock.adjust(1_000)
       yield* realPause(20)

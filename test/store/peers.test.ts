@@ -8,7 +8,7 @@ import * as NodeServices from "@effect/platform-node/NodeServices"
 import { assert, describe, it } from "@effect/vitest"
 import { Effect, Fiber, Layer, Random, Redacted } from "effect"
 import { TestClock } from "effect/testing"
-import { existsSync, readFileSync, rmSync, utimesSync, writeFileSync } from "node:fs"
+import { chmodSync, existsSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from "node:fs"
 import { pathsOf, QwenAuthConfig, type Settings } from "../../src/Config.ts"
 import { tokenHash } from "../../src/domain/Credentials.ts"
 import { CredentialStore } from "../../src/store/CredentialStore.ts"
@@ -251,6 +251,43 @@ describe("which copies are repaired", () => {
         assert.deepStrictEqual(snapshot.behind, [])
         yield* heal(store)
         assert.isFalse(existsSync(paths.qwenCreds))
+      })
+    ))
+
+  it.live("a loose mode that status reports is tightened by the next write, also where the content is current", () =>
+    withHome(({ paths, store }) =>
+      Effect.gen(function*() {
+        yield* store.save(creds("a", Date.now() + HOUR))
+        chmodSync(paths.state, 0o644)
+        chmodSync(paths.qwenCreds, 0o644)
+        const before = readFileSync(paths.state, "utf8")
+        const snapshot = yield* store.load
+        assert.sameDeepMembers([...snapshot.behind], [
+          { path: paths.qwenCreds, why: "loose-mode" },
+          { path: paths.state, why: "loose-mode" }
+        ])
+        yield* heal(store)
+        assert.strictEqual(statSync(paths.state).mode & 0o777, 0o600)
+        assert.strictEqual(statSync(paths.qwenCreds).mode & 0o777, 0o600)
+        assert.strictEqual(readFileSync(paths.state, "utf8"), before)
+        assert.deepStrictEqual((yield* store.load).behind, [])
+      })
+    ))
+
+  it.live("our stale temp files next to openclaw.json are swept by a write", () =>
+    withHome(({ settings, paths, store }) =>
+      Effect.gen(function*() {
+        const leftover = `${settings.openclawStateDir}/.openclaw.json.qwen-auth-0123456789ab.tmp`
+        const foreign = `${settings.openclawStateDir}/.openclaw.json.other-tool.tmp`
+        writeText(leftover, "{}")
+        writeText(foreign, "{}")
+        const old = new Date(Date.now() - 120_000)
+        utimesSync(leftover, old, old)
+        utimesSync(foreign, old, old)
+        yield* store.save(creds("a", Date.now() + HOUR))
+        assert.isFalse(existsSync(leftover))
+        assert.isTrue(existsSync(foreign))
+        assert.isTrue(existsSync(paths.qwenCreds))
       })
     ))
 

@@ -49,7 +49,10 @@ export const reportStatus = (json: boolean) =>
     // copy is caught up silently, and an OpenClaw profile that was never created is a normal
     // state (OpenClaw may not be set up), not a problem.
     for (const copy of snapshot.behind) {
-      if (copy.path === paths.ownCreds || (copy.path === paths.authProfiles && copy.why === "missing")) continue
+      // A loose mode is already reported with its file.
+      if (copy.path === paths.ownCreds || copy.why === "loose-mode" || (copy.path === paths.authProfiles && copy.why === "missing")) {
+        continue
+      }
       problems.push(`${copy.path} ${BEHIND[copy.why]}; \`qwen-auth token\` brings it up to date.`)
     }
     const report = {
@@ -85,7 +88,8 @@ export const reportStatus = (json: boolean) =>
 const BEHIND = {
   "missing": "is missing, so Qwen Code would ask for a new login",
   "spent": "holds a refresh token that is already used up",
-  "other-login": "holds another login than the one in use"
+  "other-login": "holds another login than the one in use",
+  "loose-mode": "is readable by others"
 } as const
 
 /** Said once by `status` (and `setup-openclaw`) for an OpenClaw with `auth-profiles.json`. */

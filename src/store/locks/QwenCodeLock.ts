@@ -29,6 +29,8 @@ export const STALE_MS = 35_000
 export const HEARTBEAT_MS = 3_000
 /** How long to keep trying before `LockError { reason: "timeout" }`: past the stale limit, so a dead peer's lock is broken. @since 0.1.0 @category constants */
 export const ACQUIRE_TIMEOUT_MS = 45_000
+/** A lock whose mtime is further in the future than this is stale too. @since 0.1.0 @category constants */
+export const FUTURE_SKEW_MS = 5_000
 /** After this long waiting, say once what for. @since 0.1.0 @category constants */
 export const NOTICE_AFTER_MS = 5_000
 
@@ -137,7 +139,9 @@ export const tryAcquire = (
         created = yield* create(fs, lockPath, id) // released just now
       } else {
         const ageMs = (yield* Clock.currentTimeMillis) - mtimeOf(info.value)
-        if (ageMs <= timing.staleMs) return { _tag: "Busy", ageMs } satisfies Attempt
+        // A lock dated in the future (a clock set back, a copied file) would otherwise never age.
+        const live = ageMs <= timing.staleMs && ageMs >= -FUTURE_SKEW_MS
+        if (live) return { _tag: "Busy", ageMs: Math.max(0, ageMs) } satisfies Attempt
         // Rename first so two takers cannot both delete a fresh lock created in between.
         const aside = `${lockPath}.stale.${randomUUID()}`
         const moved = yield* fs.rename(lockPath, aside).pipe(Effect.as(true), Effect.orElseSucceed(() => false))
