@@ -4,7 +4,7 @@
  * error message; an unparsable file is left byte-identical by a write through the store.
  */
 import * as NodeFileSystem from "@effect/platform-node/NodeFileSystem"
-import { Cause, Effect, Exit, Layer, Redacted, Result } from "effect"
+import { Cause, Console, Effect, Exit, Layer, Redacted, Result } from "effect"
 import fc from "fast-check"
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs"
 import { join } from "node:path"
@@ -21,7 +21,9 @@ import { parseJson5 } from "../../src/store/openclaw/ConfigFile.ts"
 import * as QwenCodeFile from "../../src/store/QwenCodeFile.ts"
 import * as StateFile from "../../src/store/StateFile.ts"
 import { makeTempDir } from "../support/processes.ts"
-import { testSettings } from "../support/testHttpClient.ts"
+import { reply, testHttpClient, testSettings } from "../support/testHttpClient.ts"
+import { reportStatus } from "../../src/cli/commands/StatusReport.ts"
+import { decideReuse } from "../../src/login/Reuse.ts"
 import { fastCheckSeed, scale, seeded } from "./support/seed.ts"
 
 const RUNS = scale(300, 5000)
@@ -270,4 +272,71 @@ describe("a store write leaves unparsable files byte-identical", () => {
       { numRuns: scale(40, 400), seed: fastCheckSeed(rng) }
     )
   }, 120_000)
+})
+
+describe("fuzzed files pushed through status and login", () => {
+  const dir = makeTempDir("qwen-auth-rel-bad-cmd-")
+  afterAll(() => dir.cleanup())
+  const rng = seeded("bad-input:commands")
+
+  /** A Console that keeps stdout and stderr apart. */
+  const capture = () => {
+    const out: Array<string> = []
+    const err: Array<string> = []
+    const console = {
+      ...globalThis.console,
+      log: (...args: ReadonlyArray<unknown>) => void out.push(args.map(String).join(" ")),
+      error: (...args: ReadonlyArray<unknown>) => void err.push(args.map(String).join(" "))
+    } as unknown as Console.Console
+    return { out, err, console }
+  }
+
+  it("status --json prints its object at every exit code, and login decides or fails typed; no secret shown", async () => {
+    let n = 0
+    await fc.assert(
+      fc.asyncProperty(fileText(validProfiles), fileText(validQwen), fileText(validState), async (profilesText, credsText, stateText) => {
+        const home = join(dir.path, `h${n++}`)
+        const qwen = join(home, ".qwen")
+        const agent = join(home, "agent")
+        mkdirSync(qwen, { recursive: true, mode: 0o700 })
+        mkdirSync(agent, { recursive: true, mode: 0o700 })
+        writeFileSync(join(agent, "auth-profiles.json"), profilesText, { mode: 0o600 })
+        writeFileSync(join(qwen, "oauth_creds.json"), credsText, { mode: 0o600 })
+        writeFileSync(join(qwen, "qwen-auth.json"), stateText, { mode: 0o600 })
+        const settings = testSettings({ qwenHome: qwen, openclawAgentDir: agent, openclawStateDir: join(home, "openclaw") })
+        const layer = CredentialStore.layer.pipe(
+          Layer.provide([
+            QwenAuthConfig.layerFrom(settings),
+            OpenClawLock.layerWith({ retries: { retries: 2, factor: 1, minTimeout: 10, maxTimeout: 10, randomize: false }, stale: 30_000 })
+              .pipe(Layer.provide(NodeFileSystem.layer)),
+            NodeFileSystem.layer
+          ]),
+          Layer.provideMerge(QwenAuthConfig.layerFrom(settings)),
+          Layer.provideMerge(NodeFileSystem.layer)
+        )
+        // status --json
+        const shown = capture()
+        const status = await Effect.runPromise(
+          Effect.exit(reportStatus(true).pipe(Effect.provide(layer), Effect.provideService(Console.Console, shown.console)))
+        )
+        // Exit 1 or 4 is a typed `Exit`; a defect (an internal error) is never acceptable.
+        if (Exit.isFailure(status) && Cause.findErrorOption(status.cause)._tag === "None") {
+          throw new Error(`status failed with a defect: ${Cause.pretty(status.cause)}`)
+        }
+        expect(shown.out.length, shown.err.join("\n")).toBe(1)
+        const report = JSON.parse(shown.out[0]!)
+        expect(Object.keys(report)).toEqual(expect.arrayContaining(["loggedIn", "state", "files", "problems"]))
+        expect([...shown.out, ...shown.err].join("\n")).not.toMatch(/S3CR3T/)
+        // login's first step: reuse, refresh once, or a new login; otherwise a typed error.
+        const http = testHttpClient(() => reply.json(200, { access_token: "fresh", refresh_token: "fresh-r", token_type: "Bearer", expires_in: 21600 }))
+        const reuse = await Effect.runPromise(
+          Effect.exit(CredentialStore.use((store) => decideReuse(settings, store)).pipe(Effect.provide(layer), Effect.provide(http.layer)))
+        )
+        const problem = typedOrSuccess(reuse, ["MalformedFile", "FileAccessError", "LockError"])
+        if (problem !== undefined) throw new Error(problem)
+        if (Exit.isFailure(reuse)) expect(String((Cause.findErrorOption(reuse.cause) as any).value.message)).not.toMatch(/S3CR3T/)
+      }),
+      { numRuns: scale(40, 400), seed: fastCheckSeed(rng) }
+    )
+  }, 180_000)
 })
