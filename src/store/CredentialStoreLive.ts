@@ -16,11 +16,11 @@
  *
  * @since 0.1.0
  */
-import { Effect, FileSystem, Option, Ref, type Scope } from "effect"
+import { Effect, FileSystem, Option, Ref, Result, type Scope } from "effect"
 import { dirname } from "node:path"
 import { pathsOf, QwenAuthConfig } from "../Config.ts"
 import { type Credentials, tokenHash } from "../domain/Credentials.ts"
-import type { FileAccessError, LockError, MalformedFile } from "../domain/Errors.ts"
+import { FileAccessError, type LockError, type MalformedFile } from "../domain/Errors.ts"
 import {
   CREDENTIAL_FILE_MODE,
   ensureDirectory,
@@ -32,7 +32,7 @@ import {
 import * as CredentialFile from "./CredentialFile.ts"
 import type { HostCredential } from "./HostCredential.ts"
 import * as QwenCodeLock from "./locks/QwenCodeLock.ts"
-import type { OpenClawLockShape } from "./locks/OpenClawLock.ts"
+import type { OpenClawLockHandle, OpenClawLockShape } from "./locks/OpenClawLock.ts"
 import * as OpenClawProfiles from "./OpenClawProfiles.ts"
 import * as QwenCodeFile from "./QwenCodeFile.ts"
 import * as OpenClawSqlite from "./OpenClawSqlite.ts"
@@ -143,15 +143,24 @@ export const makeStore = (side: OpenClawSide) =>
      * when busy, OpenClaw's is released too before the pause, so no peer waits on us while we wait.
      */
     const withLocks = <A, E, R>(
-      body: (guard: Effect.Effect<void, LockError>) => Effect.Effect<A, E, R>
+      body: (guard: Effect.Effect<void, LockError>, openclawBlocked: LockError | undefined) => Effect.Effect<A, E, R>
     ): Effect.Effect<A, E | LockError, Exclude<R, Scope.Scope>> => {
       const round = (openclawLock: boolean) =>
         Effect.scoped(Effect.gen(function*() {
-          const openclaw = openclawLock && side._tag === "Files" ? yield* side.lock.acquire(paths.authProfiles) : undefined
+          // OpenClaw's lock folder cannot be made (a read-only or full folder): its file cannot be
+          // written either, so the others go ahead without it and it is reported as not written.
+          let openclaw: OpenClawLockHandle | undefined
+          let openclawBlocked: LockError | undefined
+          if (openclawLock && side._tag === "Files") {
+            const taken = yield* Effect.result(side.lock.acquire(paths.authProfiles))
+            if (Result.isSuccess(taken)) openclaw = taken.success
+            else if (taken.failure.reason === "io") openclawBlocked = taken.failure
+            else return yield* Effect.fail(taken.failure)
+          }
           const qwen = yield* provideFs(QwenCodeLock.tryAcquire(paths.qwenLock))
           if (qwen._tag === "Busy") return qwen
           const guard = openclaw === undefined ? qwen.handle.check : Effect.andThen(openclaw.check, qwen.handle.check)
-          return { _tag: "Done" as const, value: yield* body(guard) }
+          return { _tag: "Done" as const, value: yield* body(guard, openclawBlocked) }
         }))
       return Effect.flatMap(
         openclawStore,
@@ -207,6 +216,7 @@ export const makeStore = (side: OpenClawSide) =>
         readonly createQwenCode: boolean
         readonly refused?: Credentials["refreshToken"] | undefined
         readonly spent?: Credentials["refreshToken"] | undefined
+        readonly openclawBlocked?: LockError | undefined
       }
     ): Effect.Effect<{ readonly written: ReadonlyArray<string>; readonly deferred: ReadonlyArray<string> }, StoreError> =>
       Effect.gen(function*() {
@@ -280,6 +290,10 @@ export const makeStore = (side: OpenClawSide) =>
           if (side._tag === "Host") {
             yield* writeOpenClaw(sources, next)
             hostWritten = true
+          } else if (options.openclawBlocked !== undefined) {
+            failures.push(
+              new FileAccessError({ path: paths.authProfiles, operation: "lock", detail: options.openclawBlocked.detail })
+            )
           } else if (yield* fenced(paths.authProfiles, sources.openclaw)) {
             yield* tryWrite(paths.authProfiles, writeOpenClaw(sources, next))
           } else {
@@ -352,12 +366,17 @@ export const makeStore = (side: OpenClawSide) =>
         ).pipe(Effect.catch((error) => Effect.logDebug(`Could not bring every credential copy up to date: ${error.message}`)))
 
     const save = Effect.fn("CredentialStore.save")(function*(credentials: Credentials) {
-      const { written, deferred } = yield* withLocks((guard) =>
+      const { written, deferred } = yield* withLocks((guard, openclawBlocked) =>
         Effect.gen(function*() {
           const sources = yield* read
           // The primary copy must be writable: fail before writing anything.
           if (sources.openclaw._tag === "Bad") return yield* Effect.fail(sources.openclaw.error)
-          const result = yield* writeCopies(sources, credentials, { guard, skipUnchanged: false, createQwenCode: true })
+          const result = yield* writeCopies(sources, credentials, {
+            guard,
+            skipUnchanged: false,
+            createQwenCode: true,
+            openclawBlocked
+          })
           yield* sweep
           return result
         })
@@ -370,7 +389,7 @@ export const makeStore = (side: OpenClawSide) =>
       f: (current: Snapshot) => Effect.Effect<UpdateDecision<A>, E, R>,
       rounds: number
     ): Effect.Effect<A, E | StoreError, R> =>
-      withLocks((guard) =>
+      withLocks((guard, openclawBlocked) =>
         // Once `f` has an answer (perhaps a rotated refresh token the server already considers
         // spent), persisting it must not be interrupted: a lost rotation forces a new login.
         Effect.uninterruptibleMask((restore) =>
@@ -385,7 +404,8 @@ export const makeStore = (side: OpenClawSide) =>
                 skipUnchanged: true,
                 createQwenCode: false,
                 refused: decision.refused,
-                spent: decision.spent
+                spent: decision.spent,
+                openclawBlocked
               })).deferred
               yield* sweep
             } else if (decision.refused !== undefined || decision.spent !== undefined) {
@@ -439,8 +459,10 @@ export const makeStore = (side: OpenClawSide) =>
       ) {
         return { removed: [], wasLoggedIn: false } satisfies LogoutReport
       }
-      return yield* withLocks((guard) =>
+      return yield* withLocks((guard, openclawBlocked) =>
         Effect.gen(function*() {
+          // A logout must remove OpenClaw's profile too: without its lock it cannot.
+          if (openclawBlocked !== undefined) return yield* Effect.fail(openclawBlocked)
           const sources = yield* read
           const snapshot = yield* reconcile(sources).pipe(Effect.option)
           const state = yield* requireState(sources)

@@ -33,48 +33,61 @@ const unavailable = mountProbe()
 if (unavailable !== undefined) console.log(`[full-disk] skipped: ${unavailable}`)
 
 describe.skipIf(unavailable !== undefined)("qwen-auth token on a really full disk", () => {
-  it("OpenClaw's folder is full: the rotated chain is kept in the Qwen copies, said on stderr, and healed by the next run", async () => {
-    const emu = await emulator(["--auto-approve-after", "1", "--interval", "1"])
-    const home = tempHome()
-    const login = await cli(home, ["login", "--no-browser", "--no-qr"], emu)
-    expect(login.code, explain(login)).toBe(0)
-    setStoredExpiry(home, Date.now() + 60_000) // due: `token` refreshes
-    const oldRefresh = readJson(home.creds).refresh_token
-    const saved = join(home.path, "profiles.saved")
-    copyFileSync(home.profiles, saved)
+  const scenario = (name: string, setup: (home: ReturnType<typeof tempHome>, saved: string) => ReadonlyArray<string>, says: string) =>
+    it(name, async () => {
+      const emu = await emulator(["--auto-approve-after", "1", "--interval", "1"])
+      const home = tempHome()
+      const login = await cli(home, ["login", "--no-browser", "--no-qr"], emu)
+      expect(login.code, explain(login)).toBe(0)
+      setStoredExpiry(home, Date.now() + 60_000) // due: `token` refreshes
+      const oldRefresh = readJson(home.creds).refresh_token
+      const saved = join(home.path, "profiles.saved")
+      copyFileSync(home.profiles, saved)
 
-    // Inside the namespace: the agent folder becomes a full tmpfs holding a copy of the profile.
-    const script = [
+      const script = [...setup(home, saved), `exec '${nodeBin}' '${cliPath}' token`].join(" && ")
+      const r = spawnSync("unshare", ["--mount", "--propagation", "private", "sh", "-c", script], {
+        env: envFor(home, emu),
+        cwd: repoRoot,
+        encoding: "utf8",
+        timeout: 60_000
+      })
+      const explained = `exit ${r.status}\nstdout:\n${r.stdout}\nstderr:\n${r.stderr}`
+      expect(r.status, explained).toBe(0)
+      const printed = r.stdout.trim()
+      expect(readJson(home.creds).access_token).toBe(printed)
+      expect(readJson(home.own).access_token).toBe(printed)
+      expect(readJson(home.creds).refresh_token).not.toBe(oldRefresh)
+      expect(r.stderr).toContain("auth-profiles.json")
+      expect(r.stderr).toContain(says)
+      expect(r.stderr).not.toMatch(/\bat .*\.js:\d+/)
+
+      // The disk is back (the namespace is gone): the profile still holds the spent chain, and the
+      // next run starts from the saved one (no login, no rejected refresh) and heals it.
+      expect(readFileSync(home.profiles, "utf8")).toBe(readFileSync(saved, "utf8"))
+      const next = await cli(home, ["token"], emu)
+      expect(next.code, explain(next)).toBe(0)
+      expect(next.stdout.trim()).toBe(printed)
+      expect(readJson(home.profiles).profiles["qwen-portal:default"].access).toBe(printed)
+      const stats = await emu.stats()
+      expect(stats.refreshGrants).toBe(1)
+      expect(stats.refreshRejected).toBe(0)
+    }, LONG)
+
+  // The agent folder becomes a full tmpfs holding a copy of the profile.
+  scenario(
+    "OpenClaw's folder is full: the rotated chain is kept in the Qwen copies, said on stderr, and healed by the next run",
+    (home, saved) => [
       `mount -t tmpfs -o size=16k tmpfs '${home.agent}'`,
       `cp '${saved}' '${home.profiles}'`,
-      `dd if=/dev/zero of='${home.agent}/fill' bs=1k count=64 2>/dev/null || true`,
-      `exec '${nodeBin}' '${cliPath}' token`
-    ].join(" && ")
-    const r = spawnSync("unshare", ["--mount", "--propagation", "private", "sh", "-c", script], {
-      env: envFor(home, emu),
-      cwd: repoRoot,
-      encoding: "utf8",
-      timeout: 60_000
-    })
-    const explained = `exit ${r.status}\nstdout:\n${r.stdout}\nstderr:\n${r.stderr}`
-    expect(r.status, explained).toBe(0)
-    const printed = r.stdout.trim()
-    expect(readJson(home.creds).access_token).toBe(printed)
-    expect(readJson(home.own).access_token).toBe(printed)
-    expect(readJson(home.creds).refresh_token).not.toBe(oldRefresh)
-    expect(r.stderr).toContain("auth-profiles.json")
-    expect(r.stderr).toContain("no space left")
-    expect(r.stderr).not.toMatch(/\bat .*\.js:\d+/)
+      `dd if=/dev/zero of='${home.agent}/fill' bs=1k count=64 2>/dev/null || true`
+    ],
+    "no space left"
+  )
 
-    // The disk is back (the namespace is gone): the profile still holds the spent chain, and the
-    // next run starts from the saved one (no login, no rejected refresh) and heals it.
-    expect(readFileSync(home.profiles, "utf8")).toBe(readFileSync(saved, "utf8"))
-    const next = await cli(home, ["token"], emu)
-    expect(next.code, explain(next)).toBe(0)
-    expect(next.stdout.trim()).toBe(printed)
-    expect(readJson(home.profiles).profiles["qwen-portal:default"].access).toBe(printed)
-    const stats = await emu.stats()
-    expect(stats.refreshGrants).toBe(1)
-    expect(stats.refreshRejected).toBe(0)
-  }, LONG)
+  // The agent folder is mounted read-only (root ignores file modes, a read-only mount it cannot).
+  scenario(
+    "OpenClaw's folder is read-only: the same, said as a read-only file system",
+    (home) => [`mount --bind '${home.agent}' '${home.agent}'`, `mount -o remount,bind,ro '${home.agent}'`],
+    "read-only"
+  )
 })
