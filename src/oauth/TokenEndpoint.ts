@@ -160,7 +160,7 @@ export const processTokenPollResponse = (
   settings: Pick<OAuthSettings, "clientId">,
   answer: Answer
 ): Effect.Effect<PollResult, AnswerError> => {
-  const body = errorBodyOf(answer.json)
+  const body = errorBodyOf(answer.json, answer.secrets)
   if (body?.error === "authorization_pending") return Effect.succeed({ _tag: "Pending" })
   if (body?.error === "slow_down") return Effect.succeed({ _tag: "SlowDown" })
   if (body === undefined && answer.status >= 200 && answer.status < 300 && answer.json !== undefined) {
@@ -185,7 +185,8 @@ export const pollToken: (
   "TokenEndpoint.pollToken"
 )(function*(settings, deviceCode, codeVerifier) {
   yield* checkOAuthBase(settings)
-  const answer = yield* exchange("token", tokenPollRequest(settings, deviceCode, codeVerifier), settings.requestTimeout)
+  const request = tokenPollRequest(settings, deviceCode, codeVerifier)
+  const answer = yield* exchange("token", request, settings.requestTimeout, [deviceCode, codeVerifier])
   return yield* processTokenPollResponse(settings, answer)
 })
 
@@ -255,7 +256,8 @@ export const processRefreshResponse = (
   settings: Pick<OAuthSettings, "clientId">,
   answer: Answer
 ): Effect.Effect<RefreshAnswer, AnswerError> =>
-  errorBodyOf(answer.json) === undefined && answer.status >= 200 && answer.status < 300 && answer.json !== undefined
+  errorBodyOf(answer.json, answer.secrets) === undefined && answer.status >= 200 && answer.status < 300 &&
+    answer.json !== undefined
     ? decodeTokenResponse(answer).pipe(
       Effect.map((tokens): RefreshAnswer => ({ _tag: "Tokens", tokens })),
       Effect.catchTag("MalformedResponse", (problem) =>
@@ -270,16 +272,24 @@ export const processRefreshResponse = (
 /**
  * One refresh (protocol.md §3): POST grant_type=refresh_token with the configured timeout
  * (`settings.refreshTimeout`). Fails with `InvalidGrant{endpoint:"refresh"}` when the token is dead.
+ * The refresh token, and `alsoRedact` (the access token it replaces), are redacted by value from
+ * anything an error quotes from the answer.
  *
  * @returns a `RefreshAnswer` (see `processRefreshResponse`).
  */
 export const refresh: (
   settings: RefreshSettings,
-  refreshToken: Redacted.Redacted<string>
+  refreshToken: Redacted.Redacted<string>,
+  alsoRedact?: ReadonlyArray<Redacted.Redacted<string>>
 ) => Effect.Effect<RefreshAnswer, OAuthError, HttpClient.HttpClient> = Effect.fn("TokenEndpoint.refresh")(
-  function*(settings, refreshToken) {
+  function*(settings, refreshToken, alsoRedact = []) {
     yield* checkOAuthBase(settings)
-    const answer = yield* exchange("refresh", refreshRequest(settings, refreshToken), settings.refreshTimeout)
+    const answer = yield* exchange(
+      "refresh",
+      refreshRequest(settings, refreshToken),
+      settings.refreshTimeout,
+      [refreshToken, ...alsoRedact]
+    )
     return yield* processRefreshResponse(settings, answer)
   }
 )
