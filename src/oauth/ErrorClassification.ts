@@ -84,13 +84,24 @@ const QUOTA_TEXT = /quota\s+(exceeded|exhausted)|insufficient[_\s]quota/i
 const isQuota = (error: string | undefined, description: string | undefined, text: string | undefined) =>
   error === "insufficient_quota" || QUOTA_TEXT.test(description ?? "") || QUOTA_TEXT.test(text ?? "")
 
-/** `Retry-After` as seconds: delta-seconds or an HTTP-date against the Clock. */
+/**
+ * The longest `Retry-After` believed: one day. A larger one is broken or hostile advice (it would
+ * read "try again in 999999999999 s") and counts as none.
+ */
+export const MAX_RETRY_AFTER_SECONDS = 86_400
+
+/** `Retry-After` as seconds: delta-seconds or an HTTP-date against the Clock; absent when not sane. */
 export const retryAfterSeconds = (answer: Answer): Effect.Effect<number | undefined> =>
   Effect.gen(function*() {
     const raw = answer.headers["retry-after"]?.trim()
     if (raw === undefined || raw === "") return undefined
-    if (/^\d+$/.test(raw)) return Number(raw)
-    const at = Date.parse(raw)
+    const seconds = /^\d+$/.test(raw) ? Number(raw) : yield* secondsUntil(raw)
+    return seconds !== undefined && seconds <= MAX_RETRY_AFTER_SECONDS ? seconds : undefined
+  })
+
+const secondsUntil = (date: string) =>
+  Effect.gen(function*() {
+    const at = Date.parse(date)
     if (Number.isNaN(at)) return undefined
     const now = yield* Clock.currentTimeMillis
     return Math.max(0, Math.ceil((at - now) / 1000))

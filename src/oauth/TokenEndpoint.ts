@@ -118,7 +118,8 @@ export const toCredentials = (response: TokenResponse, nowMs: number, previous?:
  */
 export type PollResult =
   | { readonly _tag: "Pending" }
-  | { readonly _tag: "SlowDown" }
+  /** `slow_down`, or a bare 429 (then with its `Retry-After`, when sane). */
+  | { readonly _tag: "SlowDown"; readonly retryAfterSeconds?: number | undefined }
   | { readonly _tag: "Tokens"; readonly tokens: TokenResponse }
 
 /**
@@ -151,7 +152,9 @@ const isRecord = (u: unknown): u is Record<string, unknown> => typeof u === "obj
 
 /**
  * Classifies a poll answer by its `error` first, whatever the status (Qwen sends `slow_down`
- * as 429 and `authorization_pending` as 400); a 200 `{"status":"pending"}` is pending too.
+ * as 429 and `authorization_pending` as 400); a 200 `{"status":"pending"}` is pending too. A
+ * 429 that is neither `slow_down`, a quota error nor a final OAuth error (a gateway's bare rate
+ * limit) is a slow-down as well: the device code is still good, so the login goes on, slower.
  *
  * @see RFC 8628 §3.5
  * @returns `Pending` / `SlowDown` (poll again, the poller decides when) or `Tokens`.
@@ -169,7 +172,10 @@ export const processTokenPollResponse = (
     }
     return Effect.map(decodeTokenResponse(answer), (tokens) => ({ _tag: "Tokens", tokens }))
   }
-  return classifyFailure(settings, answer)
+  return classifyFailure(settings, answer).pipe(
+    Effect.catchTag("RateLimited", (e): Effect.Effect<PollResult> =>
+      Effect.succeed({ _tag: "SlowDown", retryAfterSeconds: e.retryAfterSeconds }))
+  )
 }
 
 /**
