@@ -77,10 +77,13 @@ export const checkOAuthBase = (
 const hasUserinfo = (raw: string, url: URL) =>
   url.username !== "" || url.password !== "" || /^[a-z][a-z0-9+.-]*:\/\/[^/?#]*@/i.test(raw)
 
-/** How a refused URL is named in an error: scheme and host only, never userinfo, path or raw bytes. */
+/**
+ * How a refused URL is named in an error: scheme and host only (`…@` marks userinfo without
+ * showing it), never the path or raw bytes.
+ */
 const shown = (raw: string, url: URL | undefined): string =>
   url !== undefined && url.host !== ""
-    ? `${url.protocol}//${url.host}`
+    ? `${url.protocol}//${hasUserinfo(raw, url) ? "…@" : ""}${url.host}`
     : escapeControls(raw.length > 80 ? `${raw.slice(0, 80)}…` : raw)
 
 const parse = (raw: string): URL | undefined => {
