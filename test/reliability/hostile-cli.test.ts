@@ -140,19 +140,19 @@ describe("login against a server rate-limiting the polls", () => {
     const server = await hostile((req, s) => {
       if (req.path === DEVICE_PATH) return deviceAnswer(s, DEVICE)
       if (req.path !== TOKEN_PATH) return undefined
-      // A gateway's rate limit: no body at all, an absurd Retry-After; then a 429 echoing the secrets.
+      // A gateway's rate limit: no body at all, an absurd Retry-After. (A 429 echoing the secrets
+      // while polling: secrets.test.ts; Retry-After honoured and capped: Poller.test.ts.)
       polls++
       if (polls === 1) return { status: 429, headers: { "retry-after": "999999999999" }, body: "" }
-      if (polls === 2) return { status: 429, headers: { "retry-after": "2" }, body: { message: echoOf([req.form["device_code"]!, req.form["code_verifier"]!]) } }
       return tokenAnswer(access, refresh, { resource_url: `${s.url}/v1${ESCAPES}` })
     })
     const r = await run("429", ["login", "--no-browser", "--no-qr", "--json"], envOf(home, server))
     expect(r.code, r.stderr).toBe(0)
     const times = server.polls().map((p) => p.atMs)
-    expect(times).toHaveLength(3)
-    // interval 1 s → 6 s → 11 s (RFC 8628 slow_down); the absurd Retry-After is not honoured.
+    expect(times).toHaveLength(2)
+    // interval 1 s → 6 s (RFC 8628 slow_down); the absurd Retry-After is not honoured.
     expect(times[1]! - times[0]!).toBeGreaterThanOrEqual(5_500)
-    expect(times[2]! - times[1]!).toBeGreaterThanOrEqual(10_500)
+    expect(times[1]! - times[0]!).toBeLessThan(30_000)
     expect(r.stderr).toContain("Qwen asked to poll more slowly")
     expect(r.stderr).not.toContain("999999999999")
     const status = await run("429", ["status"], envOf(home, server))
