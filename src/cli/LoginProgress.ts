@@ -5,6 +5,7 @@
  */
 import { Clock, Duration, Effect, Fiber, Ref, type Scope, Stdio, Stream } from "effect"
 import type { PollProgress } from "../login/Poller.ts"
+import { escapeControls } from "../domain/Sanitize.ts"
 import { say } from "./Output.ts"
 
 const FRAMES = ["⠋", "⠙", "⠹", "⠸", "⠼", "⠴", "⠦", "⠧", "⠇", "⠏"]
@@ -24,9 +25,14 @@ export const waitingText = (p: PollProgress, nowMs: number): string =>
 
 /** A line worth keeping in the scrollback (slow-down, connection trouble), or undefined. */
 export const eventLine = (p: PollProgress): string | undefined => {
-  if (p.last === "slow_down") return `Qwen asked to poll more slowly; now every ${p.intervalSeconds} s.`
-  if (p.last === "transient" && p.fault !== undefined && p.nextPollAtMs !== undefined) {
-    return `Warning: ${p.fault.message}; retrying in ${Math.max(0, Math.ceil((p.nextPollAtMs - p.nowMs) / 1000))} s.`
+  const next = p.nextPollAtMs !== undefined ? Math.max(0, Math.ceil((p.nextPollAtMs - p.nowMs) / 1000)) : undefined
+  if (p.last === "slow_down") {
+    return `Qwen asked to poll more slowly; now every ${p.intervalSeconds} s` +
+      (next !== undefined && next > p.intervalSeconds ? ` (next check in ${next} s).` : ".")
+  }
+  if (p.last === "transient" && p.fault !== undefined && next !== undefined) {
+    // On a terminal this line is written past the safe console (next to the spinner's codes).
+    return `Warning: ${escapeControls(p.fault.message)}; retrying in ${next} s.`
   }
   return undefined
 }

@@ -1,10 +1,34 @@
 /**
  * What the CLI prints: results on stdout, people's messages on stderr; `--json` gets exactly one
- * JSON object on stdout, also on failure (cli-contract.md "Output").
+ * JSON object on stdout, also on failure (cli-contract.md "Output"). Everything goes through
+ * `safeConsole`, so no control, escape or bidi character from a server or a file reaches the
+ * terminal, whichever message or log line carries it.
  */
 import { Cause, Console, Effect, Runtime } from "effect"
 import * as CliError from "effect/cli/CliError"
 import { ExitCode } from "../domain/Errors.ts"
+import { escapeControlsKeepingNewlines } from "../domain/Sanitize.ts"
+
+const clean = (arg: unknown) => (typeof arg === "string" ? escapeControlsKeepingNewlines(arg) : arg)
+
+/**
+ * The process console with every string argument sanitised (`\n` kept, every other unsafe
+ * character as `\uXXXX`). Provided around the whole CLI, so `say`, `printJson`, `Console.log` and
+ * the logger (which writes through the console) are all covered at this one edge. The login
+ * spinner's own escape codes are written to stderr directly, not through it.
+ */
+export const safeConsole: Console.Console = new Proxy(globalThis.console, {
+  get: (target, key, receiver) => {
+    const value = Reflect.get(target, key, receiver)
+    return typeof value === "function"
+      ? (...args: Array<unknown>) => value.apply(target, args.map(clean))
+      : value
+  }
+})
+
+/** Runs `self` with `safeConsole` (the CLI's entry points wrap their whole program in it). */
+export const withSafeConsole = <A, E, R>(self: Effect.Effect<A, E, R>) =>
+  Effect.provideService(self, Console.Console, safeConsole)
 
 /** Prints one JSON object on stdout. */
 export const printJson = (value: unknown) => Console.log(JSON.stringify(value, null, 2))

@@ -10,7 +10,7 @@ import { CliConfig, CliOutput, Command, GlobalFlag } from "effect/cli"
 import * as CliError from "effect/cli/CliError"
 import { VERSION } from "../internal/version.ts"
 import type { Subcommand } from "./Commands.ts"
-import { renderFailure } from "./Output.ts"
+import { renderFailure, withSafeConsole } from "./Output.ts"
 import { Root } from "./Root.ts"
 
 /** Runs `qwen-auth` with the given subcommands registered, then exits the process. */
@@ -46,7 +46,8 @@ export const run = (subcommands: ReadonlyArray<Subcommand>, args: ReadonlyArray<
     )),
     Effect.provideService(CliOutput.Formatter, CliOutput.defaultFormatter({ colors: false })),
     // stdout carries results (--json, the token): every log line goes to stderr, from the start.
-    Effect.provideService(Logger.LogToStderr, true)
+    Effect.provideService(Logger.LogToStderr, true),
+    withSafeConsole
   )
 
   // A closed terminal (SIGHUP) must clean up like SIGTERM: release the locks, remove temp files.

@@ -8,7 +8,7 @@ import * as NodeRuntime from "@effect/platform-node/NodeRuntime"
 import { Effect, Logger, Option } from "effect"
 import { CredentialStore } from "../store/CredentialStore.ts"
 import { reportStatus } from "./commands/StatusReport.ts"
-import { renderFailure } from "./Output.ts"
+import { renderFailure, withSafeConsole } from "./Output.ts"
 import { commandConfigLayer, type SharedFlags } from "./SharedFlags.ts"
 import type { StatusArgs } from "./StatusArgs.ts"
 
@@ -31,7 +31,8 @@ export const run = (args: StatusArgs): void => {
     Effect.provide(commandConfigLayer(flags)),
     Effect.provide(NodeFileSystem.layer),
     renderFailure({ json: args.json, verbose: args.verbose }),
-    Effect.provideService(Logger.LogToStderr, true)
+    Effect.provideService(Logger.LogToStderr, true),
+    withSafeConsole
   )
   NodeRuntime.runMain(program, { disableErrorReporting: true })
 }

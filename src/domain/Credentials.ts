@@ -7,6 +7,15 @@
 import { Duration, Redacted, Schema } from "effect"
 import { createHash } from "node:crypto"
 
+/**
+ * RFC 6750 §2.1 `b64token`: the only characters a bearer token may hold. The OAuth decoder checks
+ * tokens against it where the server's answer is read; `qwen-auth token` prints nothing else.
+ *
+ * @since 0.1.0
+ * @category constants
+ */
+export const B64TOKEN = /^[A-Za-z0-9\-._~+/]+=*$/
+
 /** The mandatory window: the last 30 s before expiry (protocol.md §4). @since 0.1.0 @category constants */
 export const MANDATORY_WINDOW_MS = 30_000
 

@@ -26,6 +26,8 @@ export const DEFAULT_INTERVAL_SECONDS = 5
 export const SLOW_DOWN_STEP_SECONDS = 5
 /** Longest wait after consecutive transient faults (unless the interval itself is longer). */
 export const MAX_BACKOFF_SECONDS = 60
+/** The longest `Retry-After` a bare 429 may impose on one wait: the code expires in minutes. */
+export const MAX_POLL_RETRY_AFTER_SECONDS = 60
 
 /** Everything that can end a device login's polling. */
 export type PollError = OAuthError
@@ -98,12 +100,15 @@ export const pollForTokens: (
       ? device.intervalSeconds
       : DEFAULT_INTERVAL_SECONDS
     let faults = 0
+    // A bare 429's `Retry-After` (capped), for the next wait only.
+    let hold = 0
     let polls = 0
     let last: PollProgress["last"] = "start"
     let fault: PollProgress["fault"] = undefined
 
     while (true) {
-      const wait = backoffSeconds(interval, faults)
+      const wait = Math.max(backoffSeconds(interval, faults), hold)
+      hold = 0
       const t = yield* now
       const nextPollAtMs = t + wait * 1000
       const polling = nextPollAtMs < deadlineAtMs
@@ -150,7 +155,9 @@ export const pollForTokens: (
           last = "pending"
           break
         case "SlowDown":
+          // RFC 8628 §3.5 for `slow_down`; a bare 429 gets the same, plus its Retry-After once.
           interval += SLOW_DOWN_STEP_SECONDS
+          hold = Math.min(step.result.retryAfterSeconds ?? 0, MAX_POLL_RETRY_AFTER_SECONDS)
           last = "slow_down"
           break
       }

@@ -12,7 +12,7 @@ import type { NetworkError, UntrustedEndpoint } from "./OAuthError.ts"
 import { endpointsOf, type OAuthSettings } from "./OAuthSettings.ts"
 import { generatePkce, type PkcePair, pkceFromVerifier } from "./Pkce.ts"
 import { type Answer, exchange, formPost } from "./Transport.ts"
-import { checkOAuthBase } from "./Trust.ts"
+import { checkOAuthBase, checkVerificationUri } from "./Trust.ts"
 
 /**
  * What the device authorization step reads; a `Config.Settings` value fits as it is.
@@ -43,16 +43,18 @@ export interface DeviceAuthorization {
   readonly intervalSeconds: number | undefined
 }
 
-/** Only http(s) URLs are shown or opened: a hostile answer must not make us open `file:` or scripts. */
-const WebUrl = Schema.NonEmptyString.check(
-  Schema.makeFilter<string>((s) => /^https?:\/\/[^\s]+$/i.test(s.trim()) || "an http(s) URL")
-)
+/**
+ * RFC 8628 §6.1 user codes as Qwen issues them. The code is printed for the user to compare, so
+ * nothing but these characters is ever shown.
+ */
+const UserCode = Schema.String.check(Schema.isPattern(/^\s*[A-Z0-9-]{4,16}\s*$/))
 
 const DeviceJson = Schema.Struct({
   device_code: Schema.RedactedFromValue(Schema.NonEmptyString),
-  user_code: Schema.NonEmptyString,
-  verification_uri: WebUrl,
-  verification_uri_complete: Schema.optionalKey(WebUrl),
+  user_code: UserCode,
+  // Which URLs may be shown and opened is `Trust.checkVerificationUri`'s call.
+  verification_uri: Schema.NonEmptyString,
+  verification_uri_complete: Schema.optionalKey(Schema.NonEmptyString),
   expires_in: Seconds,
   // Lenient: 0 means "no advice" and falls back to the default interval.
   interval: Schema.optionalKey(
@@ -81,7 +83,9 @@ export const deviceAuthorizationRequest = (
 
 /**
  * Decodes a 2xx answer (all of `device_code`, `user_code`, `verification_uri`, `expires_in`
- * required); anything else is classified by its `error` first.
+ * required); anything else is classified by its `error` first. A `user_code` outside
+ * `[A-Z0-9-]{4,16}` is a `MalformedResponse`; a verification URI that is not https (or http to
+ * loopback) or carries userinfo is an `UntrustedEndpoint`, before anything is shown or opened.
  *
  * @see RFC 8628 §3.2
  * @returns a `DeviceAuthorization`: show it, then `pollForTokens`.
@@ -89,16 +93,23 @@ export const deviceAuthorizationRequest = (
 export const processDeviceAuthorizationResponse = (
   settings: Pick<OAuthSettings, "clientId">,
   answer: Answer
-): Effect.Effect<DeviceAuthorization, AnswerError> =>
-  errorBodyOf(answer.json) === undefined && answer.status >= 200 && answer.status < 300 && answer.json !== undefined
-    ? Effect.map(decodeAnswer(DeviceJson, answer), (json) => ({
-      deviceCode: json.device_code,
-      userCode: json.user_code.trim(),
-      verificationUri: json.verification_uri.trim(),
-      verificationUriComplete: json.verification_uri_complete?.trim(),
-      expiresInSeconds: json.expires_in,
-      intervalSeconds: json.interval !== undefined && json.interval > 0 ? json.interval : undefined
-    }))
+): Effect.Effect<DeviceAuthorization, AnswerError | UntrustedEndpoint> =>
+  errorBodyOf(answer.json, answer.secrets) === undefined && answer.status >= 200 && answer.status < 300 &&
+    answer.json !== undefined
+    ? Effect.gen(function*() {
+      const json = yield* decodeAnswer(DeviceJson, answer)
+      const complete = json.verification_uri_complete
+      return {
+        deviceCode: json.device_code,
+        userCode: json.user_code.trim(),
+        verificationUri: yield* checkVerificationUri("verification_uri", json.verification_uri),
+        verificationUriComplete: complete === undefined
+          ? undefined
+          : yield* checkVerificationUri("verification_uri_complete", complete),
+        expiresInSeconds: json.expires_in,
+        intervalSeconds: json.interval !== undefined && json.interval > 0 ? json.interval : undefined
+      }
+    })
     : classifyFailure(settings, answer)
 
 /**

@@ -3,10 +3,15 @@
  * value), or an unusable answer classified into a tagged error by its OAuth `error` first, then by
  * status (RFC 6749 §5.2, RFC 8628 §3.5, protocol.md §1–3). Pure reading: no requests, no sleeps.
  *
+ * Every string an error takes from the server goes through `Sanitize.serverText` here: the secrets
+ * the request carried (`Answer.secrets`) are redacted by value (a server may echo them anywhere),
+ * unsafe characters escaped and the text cut to 200 characters.
+ *
  * @since 0.1.0
  */
 import { Clock, Effect, Schema } from "effect"
 import * as SchemaIssue from "effect/SchemaIssue"
+import { serverText } from "../domain/Sanitize.ts"
 import type { OAuthSettings } from "./OAuthSettings.ts"
 import {
   AccessDenied,
@@ -23,43 +28,52 @@ import {
 } from "./OAuthError.ts"
 import type { Answer } from "./Transport.ts"
 
+/** How much of a non-JSON body an error quotes. */
 const EXCERPT_CHARS = 80
-
-/**
- * A short, printable excerpt of a non-JSON body for error messages. Only ever applied to bodies
- * that did not parse as JSON, so a token response is never quoted.
- */
-export const scrubExcerpt = (text: string, max = EXCERPT_CHARS): string => {
-  // eslint-disable-next-line no-control-regex
-  const flat = text.replace(/[\u0000-\u001f\u007f-\u009f]+/g, " ").replace(/\s+/g, " ").trim()
-  return flat.length > max ? `${flat.slice(0, max)}…` : flat
-}
 
 const isRecord = (u: unknown): u is Record<string, unknown> => typeof u === "object" && u !== null && !Array.isArray(u)
 
-/** The OAuth `error` of a body: RFC 6749 §5.2's string, or the `{"error":{"code","message"}}` shape. */
+/**
+ * The OAuth `error` of a body: RFC 6749 §5.2's string, or the `{"error":{"code","message"}}` shape.
+ * `error` is `undefined` when the server sent one outside RFC 6749's charset (it is never quoted).
+ */
 export interface ErrorBody {
-  readonly error: string
+  readonly error: string | undefined
   readonly description: string | undefined
 }
 
-const textOf = (u: unknown) => (typeof u === "string" && u.trim() !== "" ? scrubExcerpt(u, 200) : undefined)
+/** RFC 6749 §5.2: `error` is %x20-21 / %x23-5B / %x5D-7E (printable ASCII but `"` and `\`). */
+const ERROR_CODE = /^[\x20\x21\x23-\x5b\x5d-\x7e]+$/
 
-const messageOf = (json: unknown): string | undefined =>
-  isRecord(json) ? textOf(json.error_description) ?? textOf(json.message) : undefined
+type Secrets = Answer["secrets"]
 
-/** The OAuth error of a parsed body, or `undefined` when it carries none (a success, or a bare page). */
-export const errorBodyOf = (json: unknown): ErrorBody | undefined => {
+/** Server text as an error may quote it: secrets redacted, unsafe characters escaped, cut short. */
+const textOf = (u: unknown, secrets: Secrets) =>
+  typeof u === "string" && u.trim() !== "" ? serverText(u, secrets ?? []) : undefined
+
+/** An error code in RFC 6749's charset (secrets still redacted), or `null` when it is outside it. */
+const codeOf = (u: unknown, secrets: Secrets): string | null | undefined => {
+  if (typeof u !== "string" || u.trim() === "") return undefined
+  const code = u.trim()
+  return ERROR_CODE.test(code) ? serverText(code, secrets ?? []) : null
+}
+
+const messageOf = (json: unknown, secrets: Secrets): string | undefined =>
+  isRecord(json) ? textOf(json.error_description, secrets) ?? textOf(json.message, secrets) : undefined
+
+/**
+ * The OAuth error of a parsed body, or `undefined` when it carries none (a success, or a bare page).
+ * `secrets` (what the request carried) are redacted from every string taken from the body.
+ */
+export const errorBodyOf = (json: unknown, secrets: Secrets = []): ErrorBody | undefined => {
   if (!isRecord(json)) return undefined
-  const text = textOf
-  const topDescription = messageOf(json)
-  if (typeof json.error === "string" && json.error.trim() !== "") {
-    return { error: json.error.trim(), description: topDescription }
-  }
+  const topDescription = messageOf(json, secrets)
+  const top = codeOf(json.error, secrets)
+  if (top !== undefined) return { error: top ?? undefined, description: topDescription }
   if (isRecord(json.error)) {
-    const code = text(json.error.code) ?? text(json.error.type)
-    const description = text(json.error.message) ?? topDescription
-    if (code !== undefined) return { error: code, description }
+    const code = codeOf(json.error.code, secrets) ?? codeOf(json.error.type, secrets)
+    const description = textOf(json.error.message, secrets) ?? topDescription
+    if (code !== undefined) return { error: code ?? undefined, description }
     if (description !== undefined) return { error: "error", description }
   }
   return undefined
@@ -70,13 +84,24 @@ const QUOTA_TEXT = /quota\s+(exceeded|exhausted)|insufficient[_\s]quota/i
 const isQuota = (error: string | undefined, description: string | undefined, text: string | undefined) =>
   error === "insufficient_quota" || QUOTA_TEXT.test(description ?? "") || QUOTA_TEXT.test(text ?? "")
 
-/** `Retry-After` as seconds: delta-seconds or an HTTP-date against the Clock. */
+/**
+ * The longest `Retry-After` believed: one day. A larger one is broken or hostile advice (it would
+ * read "try again in 999999999999 s") and counts as none.
+ */
+export const MAX_RETRY_AFTER_SECONDS = 86_400
+
+/** `Retry-After` as seconds: delta-seconds or an HTTP-date against the Clock; absent when not sane. */
 export const retryAfterSeconds = (answer: Answer): Effect.Effect<number | undefined> =>
   Effect.gen(function*() {
     const raw = answer.headers["retry-after"]?.trim()
     if (raw === undefined || raw === "") return undefined
-    if (/^\d+$/.test(raw)) return Number(raw)
-    const at = Date.parse(raw)
+    const seconds = /^\d+$/.test(raw) ? Number(raw) : yield* secondsUntil(raw)
+    return seconds !== undefined && seconds <= MAX_RETRY_AFTER_SECONDS ? seconds : undefined
+  })
+
+const secondsUntil = (date: string) =>
+  Effect.gen(function*() {
+    const at = Date.parse(date)
     if (Number.isNaN(at)) return undefined
     const now = yield* Clock.currentTimeMillis
     return Math.max(0, Math.ceil((at - now) / 1000))
@@ -98,10 +123,10 @@ export const classifyFailure = (
 ): Effect.Effect<never, AnswerError> =>
   Effect.gen(function*() {
     const { endpoint, status } = answer
-    const body = errorBodyOf(answer.json)
+    const body = errorBodyOf(answer.json, answer.secrets)
     // A body without an OAuth `error` may still explain itself (`{"message": "..."}`).
-    const description = body?.description ?? messageOf(answer.json)
-    const nonJsonText = answer.json === undefined ? scrubExcerpt(answer.text) : undefined
+    const description = body?.description ?? messageOf(answer.json, answer.secrets)
+    const nonJsonText = answer.json === undefined ? serverText(answer.text, answer.secrets ?? [], EXCERPT_CHARS) : undefined
     const opt = <A>(a: A | undefined) => (a === undefined ? {} : { description: a })
     if (body !== undefined) {
       switch (body.error) {
@@ -134,11 +159,15 @@ export const classifyFailure = (
         endpoint,
         status,
         transient,
-        ...(body !== undefined ? { error: body.error } : {}),
+        ...(body?.error !== undefined ? { error: body.error } : {}),
         ...opt(description)
       })
     // 5xx and RFC 6749's temporarily_unavailable are worth another try, whatever the body says.
     if (status >= 500 || body?.error === "temporarily_unavailable") return yield* serverError(true)
+    // An `error` outside RFC 6749's charset is no code we can name: the answer is unusable.
+    if (body !== undefined && body.error === undefined) {
+      return yield* new MalformedResponse({ endpoint, field: "error", status, excerpt: "" })
+    }
     if (body !== undefined) return yield* serverError(false)
     // A bare 401 on refresh (no OAuth error) is a gateway hiccup more often than a dead token.
     if (status === 401 && endpoint === "refresh") return yield* serverError(true)
@@ -162,7 +191,9 @@ export const decodeAnswer = <S extends Schema.Constraint & { readonly DecodingSe
         endpoint: answer.endpoint,
         field: "body",
         status: answer.status,
-        excerpt: answer.json === undefined ? scrubExcerpt(answer.text) : "not a JSON object"
+        excerpt: answer.json === undefined
+          ? serverText(answer.text, answer.secrets ?? [], EXCERPT_CHARS)
+          : "not a JSON object"
       })
     )
   }

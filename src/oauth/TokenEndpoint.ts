@@ -9,7 +9,8 @@
  */
 import { Effect, Redacted, Schema } from "effect"
 import type { HttpClient, HttpClientRequest } from "effect/http"
-import { Credentials } from "../domain/Credentials.ts"
+import { B64TOKEN, Credentials } from "../domain/Credentials.ts"
+import { escapeUrl } from "../domain/Sanitize.ts"
 import { type AnswerError, classifyFailure, decodeAnswer, errorBodyOf, Seconds } from "./ErrorClassification.ts"
 import type { MalformedResponse, NetworkError, OAuthError, UntrustedEndpoint } from "./OAuthError.ts"
 import { endpointsOf, type OAuthSettings } from "./OAuthSettings.ts"
@@ -43,21 +44,36 @@ export interface TokenResponse {
  */
 export const MAX_EXPIRES_IN_SECONDS = 31_536_000
 
-const Secret = Schema.RedactedFromValue(Schema.String)
+/**
+ * A token in RFC 6750's charset (`B64TOKEN`), `Redacted` from the moment it is decoded: a token with
+ * a newline or an escape sequence never reaches a file, a header or `qwen-auth token`'s output.
+ */
+const BearerToken = Schema.RedactedFromValue(Schema.String.check(Schema.isPattern(B64TOKEN)))
+
+/** An empty `refresh_token`/`id_token` counts as absent (see `nonEmptySecret`); anything else must be a b64token. */
+const OptionalToken = Schema.RedactedFromValue(
+  Schema.String.check(Schema.makeFilter<string>((s) => s === "" || B64TOKEN.test(s) || "an RFC 6750 b64token"))
+)
+
+/** `token_type`: one RFC 7230 token word (no spaces, no CR/LF), such as `Bearer`. */
+const TokenType = Schema.String.check(
+  Schema.makeFilter<string>((s) => s.trim() === "" || /^[!#$%&'*+\-.^_`|~0-9A-Za-z]{1,64}$/.test(s.trim()) || "a token word")
+)
 
 /** `expires_in`: lenient seconds (> 0), at most `MAX_EXPIRES_IN_SECONDS`. */
 const ExpiresIn = Seconds.pipe(Schema.check(Schema.isLessThanOrEqualTo(MAX_EXPIRES_IN_SECONDS)))
 
 /**
  * RFC 6749 §5.1 body. `expires_in` is required here (protocol.md §2: refresh timing depends on
- * it); optional fields are checked only when present; unknown keys are ignored.
+ * it); optional fields are checked only when present; unknown keys are ignored. A failure names
+ * the field, never its value.
  */
 const TokenJson = Schema.Struct({
-  access_token: Schema.RedactedFromValue(Schema.NonEmptyString),
+  access_token: BearerToken,
   expires_in: ExpiresIn,
-  token_type: Schema.optionalKey(Schema.String),
-  refresh_token: Schema.optionalKey(Secret),
-  id_token: Schema.optionalKey(Secret),
+  token_type: Schema.optionalKey(TokenType),
+  refresh_token: Schema.optionalKey(OptionalToken),
+  id_token: Schema.optionalKey(OptionalToken),
   scope: Schema.optionalKey(Schema.String),
   resource_url: Schema.optionalKey(Schema.String)
 })
@@ -66,6 +82,8 @@ const nonEmptySecret = (s: Redacted.Redacted<string> | undefined) =>
   s === undefined || Redacted.value(s) === "" ? undefined : s
 
 const nonEmpty = (s: string | undefined) => (s === undefined || s.trim() === "" ? undefined : s.trim())
+
+const mapDefined = <A, B>(a: A | undefined, f: (a: A) => B): B | undefined => (a === undefined ? undefined : f(a))
 
 /**
  * Decodes a 2xx token body into a `TokenResponse`; tokens are `Redacted` from here on.
@@ -84,7 +102,8 @@ export const decodeTokenResponse = (answer: Answer): Effect.Effect<TokenResponse
       tokenType: type === undefined || type.toLowerCase() === "bearer" ? "Bearer" : type,
       expiresInSeconds: json.expires_in,
       scope: nonEmpty(json.scope),
-      resourceUrl: nonEmpty(json.resource_url)
+      // Kept as a URL (it is saved and shown): unsafe characters percent-encoded, not dropped.
+      resourceUrl: mapDefined(nonEmpty(json.resource_url), escapeUrl)
     }
   })
 
@@ -118,7 +137,8 @@ export const toCredentials = (response: TokenResponse, nowMs: number, previous?:
  */
 export type PollResult =
   | { readonly _tag: "Pending" }
-  | { readonly _tag: "SlowDown" }
+  /** `slow_down`, or a bare 429 (then with its `Retry-After`, when sane). */
+  | { readonly _tag: "SlowDown"; readonly retryAfterSeconds?: number | undefined }
   | { readonly _tag: "Tokens"; readonly tokens: TokenResponse }
 
 /**
@@ -151,7 +171,9 @@ const isRecord = (u: unknown): u is Record<string, unknown> => typeof u === "obj
 
 /**
  * Classifies a poll answer by its `error` first, whatever the status (Qwen sends `slow_down`
- * as 429 and `authorization_pending` as 400); a 200 `{"status":"pending"}` is pending too.
+ * as 429 and `authorization_pending` as 400); a 200 `{"status":"pending"}` is pending too. A
+ * 429 that is neither `slow_down`, a quota error nor a final OAuth error (a gateway's bare rate
+ * limit) is a slow-down as well: the device code is still good, so the login goes on, slower.
  *
  * @see RFC 8628 §3.5
  * @returns `Pending` / `SlowDown` (poll again, the poller decides when) or `Tokens`.
@@ -160,7 +182,7 @@ export const processTokenPollResponse = (
   settings: Pick<OAuthSettings, "clientId">,
   answer: Answer
 ): Effect.Effect<PollResult, AnswerError> => {
-  const body = errorBodyOf(answer.json)
+  const body = errorBodyOf(answer.json, answer.secrets)
   if (body?.error === "authorization_pending") return Effect.succeed({ _tag: "Pending" })
   if (body?.error === "slow_down") return Effect.succeed({ _tag: "SlowDown" })
   if (body === undefined && answer.status >= 200 && answer.status < 300 && answer.json !== undefined) {
@@ -169,7 +191,10 @@ export const processTokenPollResponse = (
     }
     return Effect.map(decodeTokenResponse(answer), (tokens) => ({ _tag: "Tokens", tokens }))
   }
-  return classifyFailure(settings, answer)
+  return classifyFailure(settings, answer).pipe(
+    Effect.catchTag("RateLimited", (e): Effect.Effect<PollResult> =>
+      Effect.succeed({ _tag: "SlowDown", retryAfterSeconds: e.retryAfterSeconds }))
+  )
 }
 
 /**
@@ -185,7 +210,8 @@ export const pollToken: (
   "TokenEndpoint.pollToken"
 )(function*(settings, deviceCode, codeVerifier) {
   yield* checkOAuthBase(settings)
-  const answer = yield* exchange("token", tokenPollRequest(settings, deviceCode, codeVerifier), settings.requestTimeout)
+  const request = tokenPollRequest(settings, deviceCode, codeVerifier)
+  const answer = yield* exchange("token", request, settings.requestTimeout, [deviceCode, codeVerifier])
   return yield* processTokenPollResponse(settings, answer)
 })
 
@@ -223,7 +249,7 @@ export type RefreshAnswer =
   }
 
 /** Only the rotated token, for a 2xx body the full `TokenJson` rejected. */
-const RotatedJson = Schema.Struct({ refresh_token: Schema.RedactedFromValue(Schema.NonEmptyString) })
+const RotatedJson = Schema.Struct({ refresh_token: BearerToken })
 
 /**
  * A refresh-token grant.
@@ -255,7 +281,8 @@ export const processRefreshResponse = (
   settings: Pick<OAuthSettings, "clientId">,
   answer: Answer
 ): Effect.Effect<RefreshAnswer, AnswerError> =>
-  errorBodyOf(answer.json) === undefined && answer.status >= 200 && answer.status < 300 && answer.json !== undefined
+  errorBodyOf(answer.json, answer.secrets) === undefined && answer.status >= 200 && answer.status < 300 &&
+    answer.json !== undefined
     ? decodeTokenResponse(answer).pipe(
       Effect.map((tokens): RefreshAnswer => ({ _tag: "Tokens", tokens })),
       Effect.catchTag("MalformedResponse", (problem) =>
@@ -270,16 +297,24 @@ export const processRefreshResponse = (
 /**
  * One refresh (protocol.md §3): POST grant_type=refresh_token with the configured timeout
  * (`settings.refreshTimeout`). Fails with `InvalidGrant{endpoint:"refresh"}` when the token is dead.
+ * The refresh token, and `alsoRedact` (the access token it replaces), are redacted by value from
+ * anything an error quotes from the answer.
  *
  * @returns a `RefreshAnswer` (see `processRefreshResponse`).
  */
 export const refresh: (
   settings: RefreshSettings,
-  refreshToken: Redacted.Redacted<string>
+  refreshToken: Redacted.Redacted<string>,
+  alsoRedact?: ReadonlyArray<Redacted.Redacted<string>>
 ) => Effect.Effect<RefreshAnswer, OAuthError, HttpClient.HttpClient> = Effect.fn("TokenEndpoint.refresh")(
-  function*(settings, refreshToken) {
+  function*(settings, refreshToken, alsoRedact = []) {
     yield* checkOAuthBase(settings)
-    const answer = yield* exchange("refresh", refreshRequest(settings, refreshToken), settings.refreshTimeout)
+    const answer = yield* exchange(
+      "refresh",
+      refreshRequest(settings, refreshToken),
+      settings.refreshTimeout,
+      [refreshToken, ...alsoRedact]
+    )
     return yield* processRefreshResponse(settings, answer)
   }
 )

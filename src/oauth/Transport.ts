@@ -6,7 +6,7 @@
  *
  * @since 0.1.0
  */
-import { Duration, Effect, Stream } from "effect"
+import { Duration, Effect, type Redacted, Stream } from "effect"
 import { HttpClient, type HttpClientError, HttpClientRequest } from "effect/http"
 import type { OAuthSettings } from "./OAuthSettings.ts"
 import { type Endpoint, NetworkError } from "./OAuthError.ts"
@@ -34,6 +34,8 @@ export interface Answer {
   readonly headers: Readonly<Record<string, string | undefined>>
   readonly text: string
   readonly json: unknown
+  /** The secrets the request carried: redacted by value from anything quoted from the answer. */
+  readonly secrets?: ReadonlyArray<Redacted.Redacted<string>> | undefined
 }
 
 const parseJson = (text: string): unknown => {
@@ -107,12 +109,14 @@ export const MAX_BODY_BYTES = 256 * 1024
 
 /**
  * Sends one request and reads the whole answer (at most `MAX_BODY_BYTES`) within `timeout` (measured on the Clock, so
- * TestClock drives it). A timeout is ambiguous: the server may have acted on the request.
+ * TestClock drives it). A timeout is ambiguous: the server may have acted on the request. `secrets`
+ * (what the request carries) travel with the answer, so whatever quotes it can redact them.
  */
 export const exchange = (
   endpoint: Endpoint,
   request: HttpClientRequest.HttpClientRequest,
-  timeout: Duration.Duration
+  timeout: Duration.Duration,
+  secrets: ReadonlyArray<Redacted.Redacted<string>> = []
 ): Effect.Effect<Answer, NetworkError, HttpClient.HttpClient> =>
   Effect.gen(function*() {
     const client = yield* HttpClient.HttpClient
@@ -127,7 +131,7 @@ export const exchange = (
     const bytes = Buffer.concat(chunks).subarray(0, MAX_BODY_BYTES)
     const text = new TextDecoder().decode(bytes)
     const json = size > MAX_BODY_BYTES ? undefined : parseJson(text)
-    return { endpoint, status: response.status, headers: response.headers, text, json }
+    return { endpoint, status: response.status, headers: response.headers, text, json, secrets }
   }).pipe(
     Effect.catchTag("HttpClientError", (e) => Effect.fail(networkErrorOf(endpoint, e))),
     Effect.timeoutOrElse({

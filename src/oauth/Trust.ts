@@ -11,6 +11,7 @@
  */
 import { Effect } from "effect"
 import { toBaseUrl } from "../domain/ApiBaseUrl.ts"
+import { escapeControls, escapeUrl } from "../domain/Sanitize.ts"
 import type { OAuthSettings } from "./OAuthSettings.ts"
 import { UntrustedEndpoint } from "./OAuthError.ts"
 
@@ -72,14 +73,77 @@ export const checkOAuthBase = (
   )
 }
 
+/** `user:password@` (even an empty one) in a URL's authority: a link that reads as another host. */
+const hasUserinfo = (raw: string, url: URL) =>
+  url.username !== "" || url.password !== "" || /^[a-z][a-z0-9+.-]*:\/\/[^/?#]*@/i.test(raw)
+
+/**
+ * How a refused URL is named in an error: scheme and host only (`…@` marks userinfo without
+ * showing it), never the path or raw bytes.
+ */
+const shown = (raw: string, url: URL | undefined): string =>
+  url !== undefined && url.host !== ""
+    ? `${url.protocol}//${hasUserinfo(raw, url) ? "…@" : ""}${url.host}`
+    : escapeControls(raw.length > 80 ? `${raw.slice(0, 80)}…` : raw)
+
+const parse = (raw: string): URL | undefined => {
+  try {
+    return new URL(raw)
+  } catch {
+    return undefined
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Verification URIs
+// ---------------------------------------------------------------------------------------------
+
+/**
+ * A `verification_uri` / `verification_uri_complete` the CLI may show, QR-encode and open:
+ * https, or http to a loopback host, and no userinfo (`https://chat.qwen.ai@evil.example` reads
+ * as Qwen's host). Unsafe characters come back percent-encoded, so what is shown is what is opened.
+ *
+ * @see RFC 8628 §3.2, §5.4 (remote phishing)
+ * @returns the URL to show and open.
+ * @since 0.1.0
+ * @category trust
+ */
+export const checkVerificationUri = (
+  field: "verification_uri" | "verification_uri_complete",
+  value: string
+): Effect.Effect<string, UntrustedEndpoint> => {
+  const raw = escapeUrl(value.trim())
+  const url = parse(raw)
+  if (url === undefined) {
+    return Effect.fail(new UntrustedEndpoint({ url: shown(raw, url), reason: `the server's ${field} is not a valid URL` }))
+  }
+  if (url.protocol !== "https:" && !(url.protocol === "http:" && isLoopbackHost(url.hostname))) {
+    return Effect.fail(
+      new UntrustedEndpoint({
+        url: shown(raw, url),
+        reason: `the server's ${field} is not https (plain http is allowed only for loopback hosts); it is not shown or opened`
+      })
+    )
+  }
+  if (hasUserinfo(raw, url)) {
+    return Effect.fail(
+      new UntrustedEndpoint({
+        url: shown(raw, url),
+        reason: `the server's ${field} carries a user name or password (user@host); it is not shown or opened`
+      })
+    )
+  }
+  return Effect.succeed(raw)
+}
+
 // ---------------------------------------------------------------------------------------------
 // resource_url
 // ---------------------------------------------------------------------------------------------
 
 /**
- * Normalizes `value` (`toBaseUrl`) and checks it may receive bearer tokens: https (or http to
- * loopback), and a host under `qwen.ai`, the OAuth server's own host, loopback, or
- * `settings.allowedResourceHosts`.
+ * Normalizes `value` (`toBaseUrl`, unsafe characters percent-encoded) and checks it may receive
+ * bearer tokens: no userinfo, https (or http to loopback), and a host under `qwen.ai`, the OAuth
+ * server's own host, loopback, or `settings.allowedResourceHosts`.
  *
  * @see protocol.md §5
  * @returns the API base URL to keep with the token.
@@ -90,12 +154,16 @@ export const checkResourceUrl = (
   settings: Pick<OAuthSettings, "oauthBaseUrl" | "allowedResourceHosts">,
   value: string | undefined
 ): Effect.Effect<string, UntrustedEndpoint> => {
-  const base = toBaseUrl(value)
-  let url: URL
-  try {
-    url = new URL(base)
-  } catch {
-    return Effect.fail(new UntrustedEndpoint({ url: base, reason: "the server's resource_url is not a valid URL" }))
+  const base = toBaseUrl(value === undefined ? undefined : escapeUrl(value))
+  const url = parse(base)
+  if (url === undefined) {
+    return Effect.fail(new UntrustedEndpoint({ url: shown(base, url), reason: "the server's resource_url is not a valid URL" }))
+  }
+  if (hasUserinfo(base, url)) {
+    // Refused like a foreign host: `https://portal.qwen.ai@evil.example` is evil.example.
+    return Effect.fail(
+      new UntrustedEndpoint({ url: shown(base, url), reason: "the server's resource_url carries a user name or password (user@host)" })
+    )
   }
   const host = url.hostname.toLowerCase()
   const loopback = isLoopbackHost(host)

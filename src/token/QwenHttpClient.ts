@@ -53,24 +53,33 @@ const authorize = (
   )
 }
 
-const answerOf = (response: HttpClientResponse.HttpClientResponse, text: string) => {
+/** The answer to classify; the bearer token the request carried is redacted from what it quotes. */
+const answerOf = (response: HttpClientResponse.HttpClientResponse, text: string, token: AccessToken) => {
   let json: unknown = undefined
   try {
     json = text.trim() === "" ? undefined : JSON.parse(text)
   } catch {
     json = undefined
   }
-  return { endpoint: "api" as const, status: response.status, headers: response.headers, text, json }
+  return {
+    endpoint: "api" as const,
+    status: response.status,
+    headers: response.headers,
+    text,
+    json,
+    secrets: [token.accessToken]
+  }
 }
 
 /** A 429 (or a 401/403 saying "quota") becomes a typed error; anything else is the response. */
 const surfaceLimits = (settings: Settings) =>
 (
-  response: HttpClientResponse.HttpClientResponse
+  response: HttpClientResponse.HttpClientResponse,
+  token: AccessToken
 ): Effect.Effect<HttpClientResponse.HttpClientResponse, QwenApiError> => {
   if (response.status !== 429) return Effect.succeed(response)
   return Effect.flatMap(response.text, (text) =>
-    classifyFailure(settings, answerOf(response, text)).pipe(
+    classifyFailure(settings, answerOf(response, text, token)).pipe(
       Effect.catch((e) =>
         e._tag === "QuotaExceeded" || e._tag === "RateLimited"
           ? Effect.fail(e)
@@ -131,10 +140,10 @@ export class QwenHttpClient extends Context.Service<QwenHttpClient, HttpClient.H
         ): Effect.fn.Return<HttpClientResponse.HttpClientResponse, QwenApiError> {
           const token = yield* tokens.get
           const first = yield* send(request, token)
-          if (first.status !== 401 && first.status !== 403) return yield* limits(first)
+          if (first.status !== 401 && first.status !== 403) return yield* limits(first, token)
           const text = yield* first.text
           if (QUOTA_TEXT.test(text)) {
-            const answer = answerOf(first, text)
+            const answer = answerOf(first, text, token)
             return yield* classifyFailure(settings, answer).pipe(
               Effect.catch(() => Effect.fail(new QuotaExceeded({ endpoint: "api" })))
             )
@@ -142,7 +151,7 @@ export class QwenHttpClient extends Context.Service<QwenHttpClient, HttpClient.H
           // Name the token that failed: if someone already replaced it, no new POST happens.
           const fresh = yield* tokens.refresh(token.accessToken)
           // Exactly one retry; a second 401/403 is returned as is.
-          return yield* limits(yield* send(request, fresh))
+          return yield* limits(yield* send(request, fresh), fresh)
         })
 
         return HttpClient.makeWith<never, never, QwenApiError, never>(

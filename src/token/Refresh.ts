@@ -134,7 +134,8 @@ const step = (settings: Settings, input: RefreshInput) => (snapshot: Snapshot) =
           result: { _tag: "Adopted", credentials: decision.credentials }
         }
       case "Post": {
-        const answer = yield* TokenEndpoint.refresh(settings, decision.refreshToken).pipe(
+        // The access token being replaced is redacted too: the server knows it and may echo it.
+        const answer = yield* TokenEndpoint.refresh(settings, decision.refreshToken, [decision.stored.accessToken]).pipe(
           Effect.catchTag("InvalidGrant", (error) => Effect.succeed({ _tag: "Refused" as const, error }))
         )
         if (answer._tag === "Refused") {

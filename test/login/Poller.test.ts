@@ -192,16 +192,44 @@ describe("pollForTokens: stopping answers", () => {
       assert.deepInclude(errorOf(r.exit), { _tag: "ExpiredToken", reason: "server" })
     }))
 
-  it.effect("a 429 without slow_down stops with RateLimited keeping Retry-After and the message", () =>
+  it.effect("a bare 429 (no slow_down) backs off like slow_down: +5 s on the interval", () =>
     Effect.gen(function*() {
-      const r = yield* run([reply.json(429, { message: "Too many requests" }, { "retry-after": "120" }), tokens])
-      assert.deepStrictEqual(r.pollTimes, [5])
-      assert.deepInclude(errorOf(r.exit), {
-        _tag: "RateLimited",
-        endpoint: "token",
-        retryAfterSeconds: 120,
-        serverMessage: "Too many requests"
-      })
+      const r = yield* run([reply.json(429, { message: "Too many requests" }), reply.text(429, "<html>Too Many Requests</html>"), pending, tokens])
+      succeeded(r)
+      assert.deepStrictEqual(r.pollTimes, [5, 15, 30, 45])
+      assert.deepStrictEqual(r.progress.map((p) => p.last), ["start", "slow_down", "slow_down", "pending"])
+    }))
+
+  it.effect("a bare 429 honours a sane Retry-After (seconds or HTTP date) for the next wait, capped at 60 s", () =>
+    Effect.gen(function*() {
+      const seconds = yield* run([reply.json(429, {}, { "retry-after": "30" }), tokens])
+      succeeded(seconds)
+      assert.deepStrictEqual(seconds.pollTimes, [5, 35])
+      const capped = yield* run([reply.json(429, { message: "Too many requests" }, { "retry-after": "120" }), pending, tokens])
+      succeeded(capped)
+      // 60 s once, then the slowed interval (10 s) again.
+      assert.deepStrictEqual(capped.pollTimes, [5, 65, 75])
+      const absurd = yield* run([reply.json(429, {}, { "retry-after": "999999999999" }), tokens])
+      succeeded(absurd)
+      assert.deepStrictEqual(absurd.pollTimes, [5, 15])
+      const now = yield* Clock.currentTimeMillis
+      const date = new Date(Math.ceil((now + 5_000 + 40_000) / 1000) * 1000).toUTCString()
+      const dated = yield* run([reply.json(429, {}, { "retry-after": date }), tokens])
+      succeeded(dated)
+      assert.isAtLeast(dated.pollTimes[1]! - 5, 39)
+      assert.isAtMost(dated.pollTimes[1]! - 5, 41)
+    }))
+
+  it.effect("a 429 echoing the device code and verifier neither ends the login nor keeps them", () =>
+    Effect.gen(function*() {
+      const echo = `device_code=DC-poller-secret&code_verifier=${Redacted.value(pkce.verifier)}`
+      const r = yield* run([reply.json(429, { message: echo }), reply.json(400, { error: "invalid_request", error_description: echo })])
+      const e = errorOf(r.exit)
+      assert.deepInclude(e, { _tag: "ServerError", error: "invalid_request" })
+      const text = `${String(e)} ${e.message} ${(e as any)[CliError.userMessage]} ${JSON.stringify(e)}`
+      assert.notInclude(text, "DC-poller-secret")
+      assert.notInclude(text, Redacted.value(pkce.verifier))
+      assert.include(text, "[redacted]")
     }))
 
   it.effect("a quota 429 stops with QuotaExceeded", () =>

@@ -1,7 +1,8 @@
 import { assert, describe, it } from "@effect/vitest"
-import { Effect, Exit, Fiber, Redacted } from "effect"
+import { Effect, Exit, Fiber, Redacted, Runtime } from "effect"
 import * as CliError from "effect/cli/CliError"
 import { TestClock } from "effect/testing"
+import { ExitCode } from "../../src/domain/Errors.ts"
 import { requestDeviceAuthorization, startDeviceAuthorization } from "../../src/oauth/DeviceAuthorization.ts"
 import type { OAuthError } from "../../src/oauth/OAuthError.ts"
 import { pkceFromVerifier } from "../../src/oauth/Pkce.ts"
@@ -109,10 +110,54 @@ describe("device authorization response", () => {
       }
     }))
 
-  it.effect("a verification URI that is not http(s) is refused (never opened)", () =>
+  it.effect("a verification URI that is not https (or http to loopback) is UntrustedEndpoint (never shown or opened)", () =>
     Effect.gen(function*() {
-      const e = errorOf(yield* request(reply.json(200, body({ verification_uri_complete: "file:///etc/passwd" }))))
-      assert.deepInclude(e, { _tag: "MalformedResponse", field: "verification_uri_complete" })
+      const file = errorOf(yield* request(reply.json(200, body({ verification_uri_complete: "file:///etc/passwd" }))))
+      assert.deepInclude(file, { _tag: "UntrustedEndpoint" })
+      const http = errorOf(yield* request(reply.json(200, body({ verification_uri: "http://chat.qwen.ai/authorize" }))))
+      assert.deepInclude(http, { _tag: "UntrustedEndpoint", url: "http://chat.qwen.ai" })
+      assert.strictEqual((http as any)[Runtime.errorExitCode], ExitCode.error)
+      const loopback = yield* request(reply.json(200, body({ verification_uri: "http://127.0.0.1:9/authorize" })))
+      assert.isTrue(Exit.isSuccess(loopback))
+    }))
+
+  it.effect("a verification URI with userinfo is UntrustedEndpoint, naming the host only", () =>
+    Effect.gen(function*() {
+      for (
+        const [field, value] of [
+          ["verification_uri", "https://chat.qwen.ai@evil.example/authorize"],
+          ["verification_uri_complete", "https://user:pw@chat.qwen.ai/authorize?user_code=ABCD-1234"],
+          ["verification_uri", "https://@chat.qwen.ai/authorize"]
+        ] as const
+      ) {
+        const e = errorOf(yield* request(reply.json(200, body({ [field]: value }))))
+        assert.deepInclude(e, { _tag: "UntrustedEndpoint" }, value)
+        const text = String(e) + e.message + (e as any)[CliError.userMessage]
+        assert.notInclude(text, "pw@")
+        assert.include(text, field)
+      }
+    }))
+
+  it.effect("unsafe characters in a verification URI are percent-encoded: the link shown is the link opened", () =>
+    Effect.gen(function*() {
+      const exit = yield* request(reply.json(200, body({
+        verification_uri: "https://chat.qwen.ai/authorize\u001b]8;;https://evil.example\u0007",
+        verification_uri_complete: "https://chat.qwen.ai/a?c=\u202eABCD \u009b2J"
+      })))
+      assert.isTrue(Exit.isSuccess(exit))
+      if (Exit.isSuccess(exit)) {
+        assert.strictEqual(exit.value.verificationUri, "https://chat.qwen.ai/authorize%1B]8;;https://evil.example%07")
+        assert.strictEqual(exit.value.verificationUriComplete, "https://chat.qwen.ai/a?c=%E2%80%AEABCD%20%C2%9B2J")
+      }
+    }))
+
+  it.effect("a user_code outside [A-Z0-9-]{4,16} is a MalformedResponse naming the field, not quoting it", () =>
+    Effect.gen(function*() {
+      for (const code of ["\u001b[2JABCD", "ABCD\nEnter 0000 at evil.example", "abcd-1234", "ABC", "A".repeat(17), "ABCD\u202e"]) {
+        const e = errorOf(yield* request(reply.json(200, body({ user_code: code }))))
+        assert.deepInclude(e, { _tag: "MalformedResponse", field: "user_code" }, JSON.stringify(code))
+        assert.strictEqual((e as any).excerpt, "")
+      }
     }))
 
   it.effect("a non-JSON answer quotes the status and a short scrubbed excerpt", () =>

@@ -147,8 +147,9 @@ describe("file decoders never fail with a defect", () => {
 // Protocol decoders
 
 const settings = testSettings()
+// UntrustedEndpoint: a device answer's verification URI that may not be shown or opened.
 const OAUTH_TAGS = ["AccessDenied", "ExpiredToken", "InvalidGrant", "InvalidClient", "RateLimited", "QuotaExceeded",
-  "ServerError", "MalformedResponse"]
+  "ServerError", "MalformedResponse", "UntrustedEndpoint"]
 
 const tokenBody = fc.record({
   access_token: fc.oneof(secret, fc.jsonValue()),

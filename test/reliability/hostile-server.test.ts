@@ -2,17 +2,22 @@
  * A hostile or broken OAuth server (issue 6), through the real HTTP client (undici): oversized
  * bodies are read no further than a cap, endless answers end at the timeout, wrong content types
  * are typed errors, redirects are not followed with the refresh token, and a `resource_url`
- * pointing elsewhere never receives a bearer token.
+ * pointing elsewhere (or carrying userinfo, or escapes) never reaches the stored files through the
+ * refresh that writes them (driven through the built CLI, then the files are read).
  */
 import { Duration, Effect, Exit, Redacted } from "effect"
+import { randomBytes } from "node:crypto"
+import { readFileSync } from "node:fs"
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http"
 import type { AddressInfo } from "node:net"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import * as HttpClientLayer from "../../src/internal/HttpClientLayer.ts"
 import { MAX_BODY_BYTES } from "../../src/oauth/Transport.ts"
-import { checkResourceUrl } from "../../src/oauth/Trust.ts"
 import * as TokenEndpoint from "../../src/oauth/TokenEndpoint.ts"
+import { scrubbedEnv } from "../support/processes.ts"
 import { testSettings } from "../support/testHttpClient.ts"
+import { escapeBytesIn, filesHolding, seedTokens, startHostile, tokenAnswer, TOKEN_PATH } from "./support/hostile.ts"
+import { makeHome, runCli } from "./support/home.ts"
 
 const REFRESH = "R3FRESH-abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG"
 
@@ -136,15 +141,56 @@ describe("a hostile OAuth server", () => {
     expect(other.seen).toEqual([])
   })
 
-  it("a resource_url pointing elsewhere is refused before any token goes there", async () => {
-    const settings = testSettings({ oauthBaseUrl: "http://127.0.0.1:9" })
-    for (const value of ["https://evil.example", "evil.example/v1", "http://portal.qwen.ai", "https://qwen.ai.evil.example"]) {
-      const exit = await Effect.runPromise(Effect.exit(checkResourceUrl(settings, value)))
-      expect(tagOf(exit), value).toBe("UntrustedEndpoint")
+  it("a refresh answer whose resource_url points elsewhere is saved without it: the stored files keep the trusted host", async () => {
+    const variants: ReadonlyArray<[string, (url: string) => string, (stored: string | undefined, url: string) => void]> = [
+      ["a foreign host", () => "https://evil.example/v1", (stored) => expect(stored).toBe("portal.qwen.ai")],
+      ["a bare foreign host", () => "evil.example/v1", (stored) => expect(stored).toBe("portal.qwen.ai")],
+      ["plain http to Qwen", () => "http://portal.qwen.ai", (stored) => expect(stored).toBe("portal.qwen.ai")],
+      ["a look-alike host", () => "https://qwen.ai.evil.example", (stored) => expect(stored).toBe("portal.qwen.ai")],
+      ["userinfo before Qwen's host", () => "https://user:pw@portal.qwen.ai", (stored) => expect(stored).toBe("portal.qwen.ai")],
+      ["Qwen's host as userinfo", () => "https://portal.qwen.ai@evil.example/v1", (stored) => expect(stored).toBe("portal.qwen.ai")],
+      // Trusted (the OAuth server's own host), but with escapes in the path: kept, percent-encoded.
+      ["escapes in a trusted path", (url) => `${url}/v1\u001b]0;pwned\u0007\u202e`, (stored, url) => expect(stored).toBe(`${url}/v1%1B]0;pwned%07%E2%80%AE`)]
+    ]
+    for (const [what, resourceUrl, expectStored] of variants) {
+      const home = makeHome("qwen-auth-rel-resource-")
+      try {
+        const oldAccess = randomBytes(32).toString("base64url")
+        const oldRefresh = randomBytes(32).toString("base64url")
+        const newAccess = randomBytes(32).toString("base64url")
+        const newRefresh = randomBytes(32).toString("base64url")
+        seedTokens(home, oldAccess, oldRefresh, Date.now() + 120_000, { resource_url: "portal.qwen.ai" })
+        const server = await startHostile((req, s) =>
+          req.path === TOKEN_PATH ? tokenAnswer(newAccess, newRefresh, { resource_url: resourceUrl(s.url) }) : undefined
+        )
+        try {
+          const env = scrubbedEnv(home.path, { QWEN_OAUTH_BASE_URL: server.url, QWEN_AUTH_LOG_LEVEL: "debug" })
+          // The refresh that writes: `token` inside the refresh margin.
+          const r = await runCli(["token", "--verbose"], env)
+          expect(r.code, `${what}: ${r.stderr}`).toBe(0)
+          expect(r.stdout, what).toBe(`${newAccess}\n`)
+          expect(server.refreshes(), what).toHaveLength(1)
+          const creds = JSON.parse(readFileSync(home.creds, "utf8"))
+          const own = JSON.parse(readFileSync(home.own, "utf8"))
+          const profile = JSON.parse(readFileSync(home.profiles, "utf8")).profiles["qwen-portal:default"]
+          // The rotation itself is saved everywhere...
+          expect([creds.refresh_token, own.refresh_token, profile.refresh], what).toEqual([newRefresh, newRefresh, newRefresh])
+          expect([creds.access_token, own.access_token, profile.access], what).toEqual([newAccess, newAccess, newAccess])
+          // ...and the resource_url only when trusted (the previous one kept otherwise).
+          expectStored(creds.resource_url, server.url)
+          expectStored(own.resource_url, server.url)
+          expect(filesHolding(home.path, ["evil.example", "pw@", "http://portal.qwen.ai"]), what).toEqual([])
+          // What the next run would use as the API base URL.
+          const status = await runCli(["status", "--json"], env)
+          const baseUrl = JSON.parse(status.stdout).baseUrl as string
+          expect(baseUrl, what).not.toMatch(/evil|pw@|^http:\/\/portal/)
+          expect(escapeBytesIn(r.stderr + status.stdout + status.stderr), what).toEqual([])
+        } finally {
+          await server.stop()
+        }
+      } finally {
+        home.cleanup()
+      }
     }
-    for (const value of ["portal.qwen.ai", "https://dashscope.qwen.ai/", "http://127.0.0.1:9"]) {
-      const exit = await Effect.runPromise(Effect.exit(checkResourceUrl(settings, value)))
-      expect(tagOf(exit), value).toBe("Success")
-    }
-  })
+  }, 120_000)
 })

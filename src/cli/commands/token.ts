@@ -5,6 +5,8 @@
  */
 import { Clock, Console, Duration, Effect, Redacted, Schedule } from "effect"
 import { Command, Flag } from "effect/cli"
+import { B64TOKEN } from "../../domain/Credentials.ts"
+import { LoginRequired } from "../../domain/Errors.ts"
 import * as QwenAuth from "../../QwenAuth.ts"
 import { isTransientFailure } from "../../token/TokenErrors.ts"
 import { TokenManager } from "../../token/TokenManager.ts"
@@ -52,6 +54,13 @@ const currentToken = Effect.gen(function*() {
 export const token = Command.make("token", { json }, ({ json }) =>
   Effect.gen(function*() {
     const t: AccessToken = yield* currentToken
+    // Tokens from the server are checked when decoded; one read from a file may hold anything,
+    // and this command's output goes into headers and shells: print a b64token or nothing.
+    if (!B64TOKEN.test(Redacted.value(t.accessToken))) {
+      return yield* new LoginRequired({
+        reason: "The stored access token holds characters no bearer token may (RFC 6750); it is not printed."
+      })
+    }
     if (json) {
       return yield* printJson({
         accessToken: Redacted.value(t.accessToken),
