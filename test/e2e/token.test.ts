@@ -278,9 +278,18 @@ describe("qwen-auth token when the terminal closes", () => {
     })
     const lock = `${home.qwen}/oauth_creds.lock`
     expect(existsSync(lock)).toBe(true)
+    // The marker is written just before the child stops itself: a SIGCONT sent before the stop
+    // would be lost and leave it stopped, so wait until it really is (state T).
+    const stopped = () => readFileSync(`/proc/${child.pid}/stat`, "utf8").split(") ")[1]?.startsWith("T") === true
+    for (let i = 0; i < 100 && !stopped(); i++) await new Promise((r) => setTimeout(r, 50))
     child.kill("SIGHUP")
     child.kill("SIGCONT")
-    const code = await exited
+    const code = await Promise.race([
+      exited,
+      new Promise<never>((_, reject) =>
+        setTimeout(() => reject(new Error(`still running 45 s after SIGHUP:\n${stderr}`)), 45_000)
+      )
+    ])
     // 130: interrupted and cleaned up (a SIGHUP left to Node's default would be a signal exit).
     expect(code, stderr).toBe(130)
     expect(existsSync(lock), stderr).toBe(false)
