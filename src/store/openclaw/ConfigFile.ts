@@ -25,7 +25,7 @@ export const backupPathOf = (configPath: string): string => `${configPath}.qwen-
 /** @since 0.1.0 @category utils */
 export const sha256Hex = (text: string): string => createHash("sha256").update(text, "utf8").digest("hex")
 
-/** Our output format: JSON, 2-space indent, final newline. @since 0.1.0 @category utils */
+/** Our format for a new file: JSON, 2-space indent, final newline. @since 0.1.0 @category utils */
 export const renderJson = (value: unknown): string => `${JSON.stringify(value, null, 2)}\n`
 
 // =============================================================================

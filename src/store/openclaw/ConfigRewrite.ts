@@ -1,21 +1,24 @@
 /**
  * Rewriting `openclaw.json` or `<agent>/models.json` (files.md "Writing any of these files").
  *
- * Neither file has a lock, so a rewrite is optimistic: the file is re-read right before the
- * atomic rename and, if it changed since it was read, the merge is redone once. A file we cannot
- * parse, or a config using `$include`, is never rewritten. Before rewriting a config that
- * qwen-auth did not write last, its original bytes go to `openclaw.json.qwen-auth.bak`.
+ * An existing file is edited in place (`Json5Edit`): only the values a merge changes are
+ * touched, everything else keeps its bytes. Neither file has a lock, so a rewrite is optimistic:
+ * the file is re-read right before the atomic rename and, if it changed since it was read, the
+ * merge is redone once. A file we cannot parse, or a config using `$include`, is never
+ * rewritten. Before rewriting a config that qwen-auth did not write last, its original bytes go
+ * to `openclaw.json.qwen-auth.bak`.
  *
  * The state file (`lastWrittenBaseUrl`, `lastWrittenConfigSha256`) belongs to the caller: the
  * functions built on this take its values and return the new ones.
  *
  * @since 0.1.0
  */
-import { Effect, FileSystem, Option, PlatformError } from "effect"
+import { Effect, FileSystem, Option, PlatformError, Result } from "effect"
 import { dirname } from "node:path"
-import { FileAccessError } from "../../domain/Errors.ts"
+import { ConfigProblem, FileAccessError } from "../../domain/Errors.ts"
 import { accessError, ensureDirectory, type FileRead, readFileIfExists, tempPathFor, writeFileAtomic } from "../AtomicWrite.ts"
 import { backupPathOf, findInclude, includeProblem, readParsed, renderJson } from "./ConfigFile.ts"
+import { editJson5 } from "./Json5Edit.ts"
 import type { JsonObject } from "./Json.ts"
 
 /** What a merge made of the file's parsed content. @since 0.1.0 @category models */
@@ -71,7 +74,15 @@ const rewriteOnce = <A, E>(path: string, options: RewriteOptions<A, E>) =>
     if (!merged.changed && Option.isSome(parsed.read)) {
       return { _tag: "Done", outcome: { written: false, text: undefined, backup: undefined, extra: merged.extra } } as const
     }
-    const text = renderJson(merged.next)
+    const original = Option.getOrUndefined(parsed.read)?.text
+    const edited = original === undefined || original.trim() === ""
+      ? Result.succeed(renderJson(merged.next))
+      : editJson5(original, parsed.value, merged.next)
+    if (Result.isFailure(edited)) {
+      // Never expected (the edit checks itself); rather than lose the user's text, write nothing.
+      return yield* new ConfigProblem({ path, problem: `qwen-auth could not edit it in place (${edited.failure}); nothing was written` })
+    }
+    const text = edited.success
     yield* ensureDirectory(dirname(path))
     let backup: string | undefined
     if (options.backupUnless !== undefined && Option.isSome(parsed.read) && parsed.sha256 !== options.backupUnless.sha256) {
@@ -102,7 +113,7 @@ const rewriteOnce = <A, E>(path: string, options: RewriteOptions<A, E>) =>
   })
 
 /**
- * Reads, merges and atomically rewrites `path`, redoing the merge once when another program
+ * Reads, merges and edits `path` in place, redoing the merge once when another program
  * changed the file meanwhile. An unchanged existing file is not written (`written: false`);
  * `text` is what was written, `backup` the backup made, if any.
  *

@@ -1,13 +1,14 @@
 import * as NodeServices from "@effect/platform-node/NodeServices"
 import { assert, describe, it, layer } from "@effect/vitest"
 import { Effect } from "effect"
+import JSON5 from "json5"
 import { dirname } from "node:path"
 import { backupPathOf, sha256Hex } from "../../../src/store/openclaw/ConfigFile.ts"
 import { applyDefaultModel } from "../../../src/store/openclaw/DefaultModel.ts"
 import { CODER_REF, qwenModels } from "../../../src/store/openclaw/Ids.ts"
 import { applyLogin, mergeLogin } from "../../../src/store/openclaw/Login.ts"
 import { DEFAULT_MODEL_HINT } from "../../../src/store/openclaw/Models.ts"
-import { documented, documentedText, OURS, provider, setup, userConfig, userJson5 } from "./fixtures.ts"
+import { documented, documentedText, insertedOnly, OURS, provider, setup, userConfig, userJson5 } from "./fixtures.ts"
 
 describe("mergeLogin", () => {
   it("fills an empty config exactly as files.md shows, in its key order", () => {
@@ -165,10 +166,11 @@ layer(NodeServices.layer)("Login", (it) => {
       assert.deepStrictEqual(first.warnings, [])
       assert.strictEqual(first.defaultModel, "openai/gpt-5")
 
+      // Edited in place: the user's text (comments, quotes, trailing commas) is all still there.
       const text = yield* read(files.openclawConfig)
-      assert.notInclude(text, "my OpenClaw config")
-      assert.isTrue(text.endsWith("}\n"))
-      const c = JSON.parse(text)
+      assert.isTrue(insertedOnly(userJson5, text), text)
+      assert.include(text, "// my OpenClaw config\n{\n  gateway: { port: 18789, },            // trailing commas are fine in JSON5\n")
+      const c = JSON5.parse(text)
       assert.deepStrictEqual(c.gateway, { port: 18789 })
       assert.deepStrictEqual(c.models.providers.openai, {
         baseUrl: "https://api.openai.com/v1",

@@ -1,0 +1,47 @@
+/**
+ * Issue 13, "the user's config is sacred", end to end: the built CLI against the emulator, in
+ * temp homes. A hand-written JSON5 `openclaw.json` comes out of `login --set-default` with its
+ * comments and numbers.
+ */
+import { describe, expect, it } from "vitest"
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs"
+import JSON5 from "json5"
+import { qwenProvider } from "../support/filesMd.ts"
+import { HAND_WRITTEN, insertedOnly } from "../store/openclaw/fixtures.ts"
+import { cli, emulator, explain, type Home, mode, readJson, tempHome } from "./home.ts"
+
+const LONG = 120_000
+const approve = ["--auto-approve-after", "1", "--interval", "1"]
+const login = (home: Home, emu: { readonly url: string }, args: ReadonlyArray<string> = []) =>
+  cli(home, ["login", "--no-browser", ...args], emu)
+
+describe("the user's config is sacred", () => {
+  it("login --set-default edits a hand-written JSON5 config in place: comments, 2^64, Infinity, NaN intact", async () => {
+    const emu = await emulator(approve)
+    const home = tempHome()
+    mkdirSync(home.openclaw, { recursive: true, mode: 0o700 })
+    writeFileSync(home.config, HAND_WRITTEN, { mode: 0o644 })
+
+    const r = await login(home, emu, ["--set-default", "--json"])
+    expect(r.code, explain(r)).toBe(0)
+    expect(JSON.parse(r.stdout)).toMatchObject({ defaultModel: "qwen-portal/coder-model" })
+    const text = readFileSync(home.config, "utf8")
+    // Every byte of the user's is still there, in order; the only value replaced is the default.
+    expect(insertedOnly(HAND_WRITTEN.replace(`primary: "openai/gpt-5"`, `primary: 'qwen-portal/coder-model'`), text), text).toBe(true)
+    for (const kept of ["// My OpenClaw config: hand-written, keep my notes!", "/* the gateway */", "// default port",
+      "bindId: 12345678901234567890,  // above 2^53", "ratio: Infinity,", "floor: -Infinity,", "unset: NaN,", "mask: 0xFF,",
+      "half: .5,", `openai: { baseUrl: 'https://api.openai.com/v1', models: [], }, // mine`]) {
+      expect(text).toContain(kept)
+    }
+    const config = JSON5.parse(text)
+    expect(config.models.providers["qwen-portal"]).toEqual(qwenProvider(`${emu.url}/v1`))
+    expect(config.agents.defaults.model).toEqual({ primary: "qwen-portal/coder-model", fallbacks: ["anthropic/claude-sonnet"] })
+    expect(config.plugins.entries["qwen-portal-auth"]).toEqual({ enabled: true })
+    expect(Number.isNaN(config.gateway.unset)).toBe(true)
+    // Its mode is kept, and the original is backed up with it.
+    expect(mode(home.config)).toBe("644")
+    expect(readFileSync(`${home.config}.qwen-auth.bak`, "utf8")).toBe(HAND_WRITTEN)
+    // models.json (qwen-auth's to create here) is plain JSON.
+    expect(readJson(home.models).providers["qwen-portal"]).toEqual(qwenProvider(`${emu.url}/v1`))
+  }, LONG)
+})
