@@ -1,10 +1,11 @@
 /**
  * Issue 13, "the user's config is sacred", end to end: the built CLI against the emulator, in
  * temp homes. A hand-written JSON5 `openclaw.json` comes out of `login --set-default` with its
- * comments and numbers.
+ * comments and numbers; backups rotate across repeated logins with outside edits between.
  */
 import { describe, expect, it } from "vitest"
-import { mkdirSync, readFileSync, writeFileSync } from "node:fs"
+import { chmodSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs"
+import { join } from "node:path"
 import JSON5 from "json5"
 import { qwenProvider } from "../support/filesMd.ts"
 import { HAND_WRITTEN, insertedOnly } from "../store/openclaw/fixtures.ts"
@@ -43,5 +44,44 @@ describe("the user's config is sacred", () => {
     expect(readFileSync(`${home.config}.qwen-auth.bak`, "utf8")).toBe(HAND_WRITTEN)
     // models.json (qwen-auth's to create here) is plain JSON.
     expect(readJson(home.models).providers["qwen-portal"]).toEqual(qwenProvider(`${emu.url}/v1`))
+  }, LONG)
+
+  it("backups across repeated logins with outside edits: the first kept forever, the five newest timestamped, modes kept", async () => {
+    const emu = await emulator(approve)
+    const home = tempHome()
+    mkdirSync(home.openclaw, { recursive: true, mode: 0o700 })
+    const original = `// the original, with its comments\n{\n  agents: { defaults: { model: "openai/gpt-5" } },\n}\n`
+    writeFileSync(home.config, original, { mode: 0o640 })
+    chmodSync(home.config, 0o640)
+    const first = await login(home, emu, ["--set-default"])
+    expect(first.code, explain(first)).toBe(0)
+    expect(first.stderr).toContain(`Backed up the previous OpenClaw config to ${home.config}.qwen-auth.bak`)
+
+    const edits: Array<{ text: string; mode: string }> = []
+    for (let i = 1; i <= 6; i++) {
+      // Between two qwen-auth writes the user picks another default (and another mode).
+      const edited = readFileSync(home.config, "utf8").replace(/primary: "[^"]+"/, `primary: "user/model-${i}"`)
+      writeFileSync(home.config, edited)
+      chmodSync(home.config, i % 2 === 0 ? 0o600 : 0o644)
+      edits.push({ text: edited, mode: i % 2 === 0 ? "600" : "644" })
+      const r = await login(home, emu, ["--set-default"])
+      expect(r.code, explain(r)).toBe(0)
+      expect(r.stderr).toContain("Already logged in")
+      expect(r.stderr).toMatch(/Backed up the previous OpenClaw config to .*openclaw\.json\.qwen-auth\.\d{8}T\d{6}\.bak/)
+    }
+    expect(readFileSync(`${home.config}.qwen-auth.bak`, "utf8")).toBe(original)
+    expect(mode(`${home.config}.qwen-auth.bak`)).toBe("640")
+    const timestamped = readdirSync(home.openclaw).filter((n) => /^openclaw\.json\.qwen-auth\.\d{8}T\d{6}\.bak$/.test(n)).sort()
+    expect(timestamped).toHaveLength(5)
+    const kept = timestamped.map((n) => ({ text: readFileSync(join(home.openclaw, n), "utf8"), mode: mode(join(home.openclaw, n)) }))
+    expect(kept).toEqual(edits.slice(1))
+    // Named by UTC time, today.
+    const today = new Date().toISOString().slice(0, 10).replace(/-/g, "")
+    for (const n of timestamped) expect(n.slice("openclaw.json.qwen-auth.".length, -".bak".length).slice(0, 8)).toBe(today)
+    // A run with nothing to change writes and backs up nothing.
+    const quiet = await login(home, emu, ["--set-default"])
+    expect(quiet.code, explain(quiet)).toBe(0)
+    expect(quiet.stderr).not.toContain("Backed up")
+    expect((await emu.stats()).deviceAuthorizations).toBe(1)
   }, LONG)
 })

@@ -19,9 +19,6 @@ export interface LastWritten {
   readonly configSha256?: string | undefined
 }
 
-/** The backup of a config we rewrite without having written it last. @since 0.1.0 @category paths */
-export const backupPathOf = (configPath: string): string => `${configPath}.qwen-auth.bak`
-
 /** @since 0.1.0 @category utils */
 export const sha256Hex = (text: string): string => createHash("sha256").update(text, "utf8").digest("hex")
 

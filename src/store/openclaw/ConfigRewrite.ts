@@ -5,8 +5,8 @@
  * touched, everything else keeps its bytes. Neither file has a lock, so a rewrite is optimistic:
  * the file is re-read right before the atomic rename and, if it changed since it was read, the
  * merge is redone once. A file we cannot parse, or a config using `$include`, is never
- * rewritten. Before rewriting a config that qwen-auth did not write last, its original bytes go
- * to `openclaw.json.qwen-auth.bak`.
+ * rewritten. Before rewriting a config that qwen-auth did not write last, its bytes are backed
+ * up (`ConfigBackup`).
  *
  * The state file (`lastWrittenBaseUrl`, `lastWrittenConfigSha256`) belongs to the caller: the
  * functions built on this take its values and return the new ones.
@@ -16,8 +16,9 @@
 import { Effect, FileSystem, Option, PlatformError, Result } from "effect"
 import { dirname } from "node:path"
 import { ConfigProblem, FileAccessError } from "../../domain/Errors.ts"
-import { accessError, ensureDirectory, type FileRead, readFileIfExists, tempPathFor, writeFileAtomic } from "../AtomicWrite.ts"
-import { backupPathOf, findInclude, includeProblem, readParsed, renderJson } from "./ConfigFile.ts"
+import { ensureDirectory, type FileRead, readFileIfExists, writeFileAtomic } from "../AtomicWrite.ts"
+import { backUp } from "./ConfigBackup.ts"
+import { findInclude, includeProblem, readParsed, renderJson } from "./ConfigFile.ts"
 import { editJson5 } from "./Json5Edit.ts"
 import type { JsonObject } from "./Json.ts"
 
@@ -40,23 +41,6 @@ export interface RewriteOptions<A, E> {
 const sameFile = (a: Option.Option<FileRead>, b: Option.Option<FileRead>) =>
   Option.isNone(a) ? Option.isNone(b) : Option.isSome(b) &&
     a.value.mtimeMs === b.value.mtimeMs && a.value.size === b.value.size && a.value.text === b.value.text
-
-/** Copies the original bytes (not the decoded text) with the original mode, atomically. */
-const writeBackup = Effect.fnUntraced(function*(path: string, mode: number) {
-  const fs = yield* FileSystem.FileSystem
-  const backup = backupPathOf(path)
-  const temp = tempPathFor(backup)
-  yield* Effect.gen(function*() {
-    const bytes = yield* fs.readFile(path)
-    yield* fs.writeFile(temp, bytes, { flag: "wx", mode })
-    yield* fs.chmod(temp, mode)
-    yield* fs.rename(temp, backup)
-  }).pipe(
-    Effect.mapError(accessError(backup, "back up to")),
-    Effect.onExit((exit) => exit._tag === "Success" ? Effect.void : fs.remove(temp, { force: true }).pipe(Effect.ignore))
-  )
-  return backup
-})
 
 /**
  * One read-merge-write pass. The FileSystem seen by the atomic write checks, right before its
@@ -86,7 +70,7 @@ const rewriteOnce = <A, E>(path: string, options: RewriteOptions<A, E>) =>
     yield* ensureDirectory(dirname(path))
     let backup: string | undefined
     if (options.backupUnless !== undefined && Option.isSome(parsed.read) && parsed.sha256 !== options.backupUnless.sha256) {
-      backup = yield* writeBackup(path, parsed.read.value.mode)
+      backup = yield* backUp(path, parsed.read.value.mode)
     }
     let conflict = false
     const guarded = FileSystem.FileSystem.of({

@@ -1,7 +1,7 @@
 import * as NodeServices from "@effect/platform-node/NodeServices"
 import { assert, layer } from "@effect/vitest"
 import { Effect } from "effect"
-import { backupPathOf } from "../../../src/store/openclaw/ConfigFile.ts"
+import { backupPathOf } from "../../../src/store/openclaw/ConfigBackup.ts"
 import { applyLogin, checkWritable } from "../../../src/store/openclaw/Login.ts"
 import { OURS, setup } from "./fixtures.ts"
 
