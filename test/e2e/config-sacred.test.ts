@@ -1,20 +1,28 @@
 /**
  * Issue 13, "the user's config is sacred", end to end: the built CLI against the emulator, in
  * temp homes. A hand-written JSON5 `openclaw.json` comes out of `login --set-default` with its
- * comments and numbers; backups rotate across repeated logins with outside edits between.
+ * comments and numbers; backups rotate across repeated logins with outside edits between; a
+ * config using `$include` is never written (the login is saved, the entries are handed back).
  */
 import { describe, expect, it } from "vitest"
-import { chmodSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs"
+import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs"
 import { join } from "node:path"
 import JSON5 from "json5"
+import { mergeLogin } from "../../src/store/openclaw/Login.ts"
 import { qwenProvider } from "../support/filesMd.ts"
 import { HAND_WRITTEN, insertedOnly } from "../store/openclaw/fixtures.ts"
-import { cli, emulator, explain, type Home, mode, readJson, tempHome } from "./home.ts"
+import { cli, emulator, explain, type Home, mode, readJson, tempHome, treeSnapshot } from "./home.ts"
 
 const LONG = 120_000
 const approve = ["--auto-approve-after", "1", "--interval", "1"]
 const login = (home: Home, emu: { readonly url: string }, args: ReadonlyArray<string> = []) =>
   cli(home, ["login", "--no-browser", ...args], emu)
+
+/** The config folder's files (not the agents' folder, where the credentials go): bytes, modes, mtimes. */
+const configFiles = (home: Home) => {
+  const all = treeSnapshot(home.openclaw)
+  return Object.fromEntries(Object.entries(all).filter(([p]) => !p.startsWith(join(home.openclaw, "agents"))))
+}
 
 describe("the user's config is sacred", () => {
   it("login --set-default edits a hand-written JSON5 config in place: comments, 2^64, Infinity, NaN intact", async () => {
@@ -25,7 +33,7 @@ describe("the user's config is sacred", () => {
 
     const r = await login(home, emu, ["--set-default", "--json"])
     expect(r.code, explain(r)).toBe(0)
-    expect(JSON.parse(r.stdout)).toMatchObject({ defaultModel: "qwen-portal/coder-model" })
+    expect(JSON.parse(r.stdout)).toMatchObject({ defaultModel: "qwen-portal/coder-model", pendingConfig: [] })
     const text = readFileSync(home.config, "utf8")
     // Every byte of the user's is still there, in order; the only value replaced is the default.
     expect(insertedOnly(HAND_WRITTEN.replace(`primary: "openai/gpt-5"`, `primary: 'qwen-portal/coder-model'`), text), text).toBe(true)
@@ -83,5 +91,62 @@ describe("the user's config is sacred", () => {
     expect(quiet.code, explain(quiet)).toBe(0)
     expect(quiet.stderr).not.toContain("Backed up")
     expect((await emu.stats()).deviceAuthorizations).toBe(1)
+  }, LONG)
+
+  it("$include with entries missing: credentials saved, every config file untouched, the entries and their files handed back", async () => {
+    const emu = await emulator(approve)
+    const home = tempHome()
+    mkdirSync(home.openclaw, { recursive: true, mode: 0o700 })
+    writeFileSync(home.config, `// split config\n{\n  $include: "./base.json5",\n  models: { $include: "./models.json5" },\n}\n`)
+    writeFileSync(join(home.openclaw, "base.json5"), `{ agents: { defaults: { model: "openai/gpt-5" } } }\n`)
+    writeFileSync(join(home.openclaw, "models.json5"), `{ providers: { openai: { models: [] } } }\n`)
+    const before = configFiles(home)
+
+    const r = await login(home, emu, ["--json"])
+    expect(r.code, explain(r)).toBe(0)
+    expect(configFiles(home)).toEqual(before)
+    expect(existsSync(home.models)).toBe(false)
+    // The login itself is saved.
+    for (const file of [home.creds, home.own, home.profiles, home.state]) expect(existsSync(file)).toBe(true)
+    const out = JSON.parse(r.stdout)
+    expect(out.loggedIn).toBe(true)
+    expect(out.wrote).not.toContain(home.config)
+    expect(out.defaultModel).toBe("openai/gpt-5")
+    const base = join(home.openclaw, "base.json5")
+    const models = join(home.openclaw, "models.json5")
+    expect(out.pendingConfig).toEqual([
+      {
+        path: "agents.defaults.models",
+        value: { "qwen-portal/coder-model": { alias: "qwen" }, "qwen-portal/vision-model": {} },
+        file: base
+      },
+      { path: "models.providers.qwen-portal", value: qwenProvider(`${emu.url}/v1`), file: models },
+      { path: "plugins", value: { entries: { "qwen-portal-auth": { enabled: true } } }, file: home.config },
+      { path: "auth", value: { profiles: { "qwen-portal:default": { provider: "qwen-portal", mode: "oauth" } } }, file: home.config }
+    ])
+    expect(r.stderr).toContain(`Warning: ${home.config} uses $include (at $include), so qwen-auth changed none of OpenClaw's config files.`)
+    expect(r.stderr).toContain(`  in ${models}, at providers.qwen-portal:\n    {\n      "baseUrl": "${emu.url}/v1",`)
+    expect(r.stderr).toContain(`  in ${base}, at agents.defaults.models:\n`)
+  }, LONG)
+
+  it("$include already holding every entry: the login goes ahead, config files untouched, nothing pending", async () => {
+    const emu = await emulator(approve)
+    const home = tempHome()
+    mkdirSync(home.openclaw, { recursive: true, mode: 0o700 })
+    // The user added the entries by hand, in an included file.
+    const entries = mergeLogin({}, { baseUrl: `${emu.url}/v1`, setDefault: false }).config
+    writeFileSync(home.config, `// split config\n{ $include: "./qwen.json5", gateway: { port: 18789 } }\n`)
+    writeFileSync(join(home.openclaw, "qwen.json5"), `// added by hand\n${JSON.stringify(entries, null, 2)}\n`)
+    const before = configFiles(home)
+
+    const r = await login(home, emu, ["--json"])
+    expect(r.code, explain(r)).toBe(0)
+    expect(r.stderr).not.toContain("Warning")
+    expect(configFiles(home)).toEqual(before)
+    const out = JSON.parse(r.stdout)
+    expect(out.pendingConfig).toEqual([])
+    expect(out.wrote).toEqual(expect.arrayContaining([home.creds, home.profiles, home.models]))
+    expect(out.wrote).not.toContain(home.config)
+    expect(readJson(home.models).providers["qwen-portal"]).toEqual(qwenProvider(`${emu.url}/v1`))
   }, LONG)
 })

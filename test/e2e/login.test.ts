@@ -125,7 +125,8 @@ describe("qwen-auth login (device flow against the emulator)", () => {
       expiresAt: new Date(creds.expiry_date).toISOString(),
       baseUrl: `${emu.url}/v1`,
       defaultModel: "qwen-portal/coder-model",
-      wrote: expect.arrayContaining([home.profiles, home.creds, home.config, home.models])
+      wrote: expect.arrayContaining([home.profiles, home.creds, home.config, home.models]),
+      pendingConfig: []
     })
     // Credentials first.
     expect(out.wrote.indexOf(home.profiles)).toBeLessThan(out.wrote.indexOf(home.config))

@@ -11,7 +11,7 @@ layer(NodeServices.layer)("ConfigFile", (it) => {
       const { fs, files, read, writeUser } = yield* setup
       const broken = `{\n  models: {\n    providers: ,\n  }\n}\n`
       yield* writeUser(broken)
-      const check = yield* Effect.flip(checkWritable(files, { baseUrl: OURS, setDefault: false }))
+      const check = yield* Effect.flip(checkWritable(files))
       assert.strictEqual(check._tag, "MalformedFile")
       const error = yield* Effect.flip(applyLogin(files, { baseUrl: OURS, setDefault: false }, {}))
       assert.strictEqual(error._tag, "MalformedFile")

@@ -5,7 +5,6 @@ import JSON5 from "json5"
 import { dirname } from "node:path"
 import { backupPathOf } from "../../../src/store/openclaw/ConfigBackup.ts"
 import { sha256Hex } from "../../../src/store/openclaw/ConfigFile.ts"
-import { applyDefaultModel } from "../../../src/store/openclaw/DefaultModel.ts"
 import { CODER_REF, qwenModels } from "../../../src/store/openclaw/Ids.ts"
 import { applyLogin, mergeLogin } from "../../../src/store/openclaw/Login.ts"
 import { DEFAULT_MODEL_HINT } from "../../../src/store/openclaw/Models.ts"
@@ -243,21 +242,5 @@ layer(NodeServices.layer)("Login", (it) => {
       assert.strictEqual(error._tag, "MalformedFile")
       assert.include(error.message, files.modelsJson)
       assert.strictEqual(yield* read(files.openclawConfig), userJson5)
-    }))
-
-  it.effect("a config with $include is refused, says what to add, and is not rewritten", () =>
-    Effect.gen(function*() {
-      const { files, read, writeUser } = yield* setup
-      const text = `{ agents: { $include: "./agents.json5" } }\n`
-      yield* writeUser(text)
-      const error = yield* Effect.flip(applyLogin(files, { baseUrl: OURS, setDefault: true }, {}))
-      assert.strictEqual(error._tag, "ConfigProblem")
-      assert.include(error.message, "uses $include (at agents.$include)")
-      assert.include(error.message, `"qwen-portal-auth": {\n        "enabled": true`)
-      assert.include(error.message, `"primary": "qwen-portal/coder-model"`)
-      assert.strictEqual(yield* read(files.openclawConfig), text)
-      const set = yield* Effect.flip(applyDefaultModel(files.openclawConfig, "x/y", {}))
-      assert.strictEqual(set._tag, "ConfigProblem")
-      assert.strictEqual(yield* read(files.openclawConfig), text)
     }))
 })
