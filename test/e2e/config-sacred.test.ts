@@ -2,7 +2,8 @@
  * Issue 13, "the user's config is sacred", end to end: the built CLI against the emulator, in
  * temp homes. A hand-written JSON5 `openclaw.json` comes out of `login --set-default` with its
  * comments and numbers; backups rotate across repeated logins with outside edits between; a
- * config using `$include` is never written (the login is saved, the entries are handed back).
+ * config using `$include` is never written (the login is saved, the entries are handed back);
+ * a user's own `api_key` profile survives a refresh byte for byte.
  */
 import { describe, expect, it } from "vitest"
 import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs"
@@ -11,7 +12,7 @@ import JSON5 from "json5"
 import { mergeLogin } from "../../src/store/openclaw/Login.ts"
 import { qwenProvider } from "../support/filesMd.ts"
 import { HAND_WRITTEN, insertedOnly } from "../store/openclaw/fixtures.ts"
-import { cli, emulator, explain, type Home, mode, readJson, tempHome, treeSnapshot } from "./home.ts"
+import { cli, emulator, explain, type Home, mode, readJson, realTokens, tempHome, treeSnapshot, writeQwenCreds, writeSecret } from "./home.ts"
 
 const LONG = 120_000
 const approve = ["--auto-approve-after", "1", "--interval", "1"]
@@ -148,5 +149,34 @@ describe("the user's config is sacred", () => {
     expect(out.wrote).toEqual(expect.arrayContaining([home.creds, home.profiles, home.models]))
     expect(out.wrote).not.toContain(home.config)
     expect(readJson(home.models).providers["qwen-portal"]).toEqual(qwenProvider(`${emu.url}/v1`))
+  }, LONG)
+
+  it("a user's own api_key profile survives a refresh byte for byte; the other copies are refreshed; stderr says why, once", async () => {
+    const emu = await emulator()
+    const home = tempHome()
+    const tokens = await realTokens(emu)
+    // Due: 100 s left, inside the default 300 s margin.
+    writeQwenCreds(home, tokens, Date.now() + 100_000)
+    const store = `{
+  "version": 1,
+  "profiles": {
+    "qwen-portal:default": { "type": "api_key", "provider": "qwen-portal", "key": "sk-my-own-dashscope-key" }
+  }
+}
+`
+    writeSecret(home.profiles, store)
+
+    const r = await cli(home, ["token"], emu)
+    expect(r.code, explain(r)).toBe(0)
+    const printed = r.stdout.trimEnd()
+    expect(printed).not.toBe(tokens.access_token)
+    expect(readJson(home.creds).access_token).toBe(printed)
+    expect(readJson(home.own).access_token).toBe(printed)
+    expect(readFileSync(home.profiles, "utf8")).toBe(store)
+    const note = `qwen-auth left ${home.profiles} as it is: its qwen-portal:default profile is your own "api_key" profile, ` +
+      "not a Qwen OAuth login; OpenClaw keeps using it, and qwen-auth keeps the Qwen login in its other copies"
+    expect(r.stderr.split(note).length - 1, r.stderr).toBe(1)
+    expect(r.stderr).not.toContain("sk-my-own-dashscope-key")
+    expect((await emu.stats()).refreshGrants).toBe(1)
   }, LONG)
 })

@@ -80,10 +80,11 @@ export const mergeLogin = (config: JsonObject, input: LoginMergeInput): MergeRes
   const plugin = input.pluginEntry === false ? { config, warnings: [] } : mergePluginEntry(config)
   const provider = mergeProviderEntry(plugin.config, input)
   const models = mergeModelEntries(provider.config, input.setDefault)
-  const next = mergeAuthProfileEntry(models.config)
+  const profile = mergeAuthProfileEntry(models.config)
+  const next = profile.config
   return {
     config: next,
-    warnings: [...plugin.warnings, ...provider.warnings, ...models.warnings],
+    warnings: [...plugin.warnings, ...provider.warnings, ...models.warnings, ...profile.warnings],
     notices: models.notices,
     baseUrlUsed: provider.baseUrlUsed,
     baseUrlIsOurs: provider.baseUrlIsOurs,

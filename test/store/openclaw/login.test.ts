@@ -127,6 +127,13 @@ describe("mergeLogin", () => {
     assert.deepStrictEqual((replaced.config as any).models.providers["qwen-portal"].models, qwenModels())
   })
 
+  it("keeps a user's own non-oauth auth profile under our id, and says so", () => {
+    const mine = { provider: "qwen-portal", mode: "api_key", note: "my DashScope key" }
+    const r = mergeLogin({ auth: { profiles: { "qwen-portal:default": mine } } }, { baseUrl: OURS, setDefault: false })
+    assert.deepStrictEqual((r.config as any).auth.profiles["qwen-portal:default"], mine)
+    assert.include(r.warnings.join("\n"), `auth.profiles.qwen-portal:default is your own "api_key" profile; it was left as it is`)
+  })
+
   it("warns when plugins.allow would block the plugin", () => {
     const r = mergeLogin({ plugins: { allow: ["other"] } }, { baseUrl: OURS, setDefault: false })
     assert.include(r.warnings.join("\n"), "plugins.allow does not list qwen-portal-auth")
