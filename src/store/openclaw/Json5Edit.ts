@@ -370,6 +370,10 @@ const removeEach = (src: Source, children: ReadonlyArray<Child>, indexes: Readon
     if (src.firstOnLine(start) && src.atLineEnd(after + spacesFrom(after))) {
       return { start: src.lineStart(start), end: src.nextLineStart(after), text: "" }
     }
+    // First on its line with a comment after it: the comment stays where it was, indented.
+    if (src.firstOnLine(start) && src.atLineEnd(src.lineContentEnd(after))) {
+      return { start, end: after + spacesFrom(after), text: "" }
+    }
     // One of several on a line: its comma and the spaces on one side go, so one space stays.
     const closes = src.tokenAfter(after, false)?.type.startsWith("R") === true
     return comma !== undefined && !closes

@@ -68,6 +68,8 @@ describe("editJson5", () => {
     assert.strictEqual(edit(`{\n  a: 1,\n  b: 2,\n  c: 3,\n}\n`, ({ b: _, ...c }) => c), `{\n  a: 1,\n  c: 3,\n}\n`)
     assert.strictEqual(edit(`{\n  "a": 1,\n  "b": { "x": 1 }\n}\n`, ({ b: _, ...c }) => c), `{\n  "a": 1\n}\n`)
     assert.strictEqual(edit(`{\n  a: 1, // about a\n  b: 2\n}\n`, ({ b: _, ...c }) => c), `{\n  a: 1 // about a\n}\n`)
+    // The removed entry's own line comment stays, where it was (CRLF and a BOM kept).
+    assert.strictEqual(edit(`\uFEFF{\r\n  a: 1, // c\r\n  b: 2 // d\r\n}\r\n`, ({ b: _, ...c }) => c), `\uFEFF{\r\n  a: 1 // c\r\n  // d\r\n}\r\n`)
     assert.strictEqual(edit(`{ paths: [ "x", "y", "z" ] }`, () => ({ paths: ["x"] })), `{ paths: [ "x" ] }`)
     assert.strictEqual(edit(`{ paths: [ "x", "y", "z" ] }`, () => ({ paths: ["y"] })), `{ paths: [ "y" ] }`)
   })
