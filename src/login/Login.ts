@@ -59,7 +59,7 @@ export const login = Effect.fn("Login.login")(function*<R>(options: LoginOptions
   const setDefault = options.openclaw._tag === "Files" && options.openclaw.setDefault
   // Fail fast: nobody should approve a login whose results cannot be written. (Inside OpenClaw
   // the login counts even when qwen-auth's own copies cannot take it: OpenClaw keeps its copy.)
-  if (files) yield* checkTargets({ setDefault, openclawConfig: true })
+  if (files) yield* checkTargets({ openclawConfig: true })
 
   /** The OpenClaw side of a login whose credentials are stored. */
   const configure = (baseUrl: string) =>
@@ -71,7 +71,8 @@ export const login = Effect.fn("Login.login")(function*<R>(options: LoginOptions
         notices: [],
         backup: undefined,
         baseUrl,
-        defaultModel: null
+        defaultModel: null,
+        pendingConfig: []
       }))
 
   if (!options.force) {

@@ -14,24 +14,25 @@ import { applyDefaultModel } from "../store/openclaw/DefaultModel.ts"
 import { isPluginInstalled } from "../store/openclaw/PluginEntry.ts"
 import * as OpenClawSqlite from "../store/OpenClawSqlite.ts"
 import { applyLogin, checkWritable } from "../store/openclaw/Login.ts"
+import type { PendingEntry } from "../store/openclaw/PendingConfig.ts"
 import * as StateFile from "../store/StateFile.ts"
 
 /**
  * Fails, naming the file, when a login could not write one of its files: an unparsable or
  * unreadable credential copy or state file, and (when `openclawConfig`) `openclaw.json` or
- * `models.json`, or a config using `$include`. Run it before the device flow, so nobody approves
- * a login that cannot be saved.
+ * `models.json`, or an `$include` of the config that OpenClaw could not read either. Run it
+ * before the device flow, so nobody approves a login that cannot be saved.
  *
  * @since 0.1.0
  * @category login
  */
 export const checkTargets = Effect.fn("OpenClawSetup.checkTargets")(function*(
-  options: { readonly setDefault: boolean; readonly openclawConfig: boolean }
+  options: { readonly openclawConfig: boolean }
 ) {
   const snapshot = yield* (yield* CredentialStore).load
   const unreadable = snapshot.unreadable[0]
   if (unreadable !== undefined) return yield* Effect.fail(unreadable)
-  if (options.openclawConfig) yield* checkWritable(pathsOf(yield* QwenAuthConfig), { setDefault: options.setDefault })
+  if (options.openclawConfig) yield* checkWritable(pathsOf(yield* QwenAuthConfig))
 })
 
 /**
@@ -48,6 +49,8 @@ export interface ConfigResult {
   /** The base URL OpenClaw will use (a user's own `baseUrl` wins). */
   readonly baseUrl: string
   readonly defaultModel: string | null
+  /** Entries OpenClaw still needs that were left to the user (a config using `$include`). */
+  readonly pendingConfig: ReadonlyArray<PendingEntry>
 }
 
 /**
@@ -89,7 +92,8 @@ export const configureOpenClaw: (
     notices: sqlite ? [...applied.notices, sqliteNotice(pluginInstalled)] : applied.notices,
     backup: applied.backup,
     baseUrl: applied.baseUrlUsed,
-    defaultModel: applied.defaultModel
+    defaultModel: applied.defaultModel,
+    pendingConfig: applied.pendingConfig
   }
 })
 

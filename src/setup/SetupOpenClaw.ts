@@ -23,10 +23,11 @@ import { createHash } from "node:crypto"
 import { dirname, resolve } from "node:path"
 import { fileURLToPath } from "node:url"
 import { pathsOf, QwenAuthConfig } from "../Config.ts"
-import type { ConfigProblem, FileAccessError, LockError, MalformedFile } from "../domain/Errors.ts"
+import { ConfigProblem, type FileAccessError, type LockError, type MalformedFile } from "../domain/Errors.ts"
 import { recordConfig } from "../login/OpenClawSetup.ts"
 import { readConfig, sha256Hex } from "../store/openclaw/ConfigFile.ts"
 import { rewrite } from "../store/openclaw/ConfigRewrite.ts"
+import { describePending } from "../store/openclaw/PendingConfig.ts"
 import { PLUGIN_ID } from "../store/openclaw/Ids.ts"
 import { getIn, type JsonObject } from "../store/openclaw/Json.ts"
 import * as Registration from "../store/openclaw/PluginRegistration.ts"
@@ -113,7 +114,7 @@ const describeCopy = (copy: PluginPackage.CopyPlan, pluginDir: string, version: 
   return out
 }
 
-/** Rewrites `openclaw.json` with `edit`, backing it up when qwen-auth did not write it last. */
+/** Edits `openclaw.json` with `edit`, backing it up when qwen-auth did not write it last; never a config using `$include`. */
 const editConfig = <A>(configPath: string, edit: (config: JsonObject) => Registration.Edit<A>) =>
   Effect.gen(function*() {
     const state = yield* StateFile.read
@@ -124,9 +125,15 @@ const editConfig = <A>(configPath: string, edit: (config: JsonObject) => Registr
           applied = edit(value)
           return { next: applied.next, changed: applied.changes.length > 0, extra: undefined }
         }),
-      includeEntries: (value) => edit(value).next,
+      includes: true,
       backupUnless: { sha256: state.lastWrittenConfigSha256 }
     })
+    if (out.pending !== undefined) {
+      return yield* new ConfigProblem({
+        path: configPath,
+        problem: describePending(`${out.pending.why} Add these entries yourself, then run setup again:`, out.pending.entries)
+      })
+    }
     if (out.written && out.text !== undefined) yield* recordConfig({ lastWrittenConfigSha256: sha256Hex(out.text) })
     return { edit: applied!, backup: out.backup }
   })

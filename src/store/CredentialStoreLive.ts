@@ -168,6 +168,12 @@ export const makeStore = (side: OpenClawSide) =>
       ) as Effect.Effect<A, E | LockError, Exclude<R, Scope.Scope>>
     }
 
+    // Said once per process: a run may write the copies more than once (adoption, catch-up).
+    const noted = yield* Ref.make<ReadonlySet<string>>(new Set())
+    const noteOnce = (message: string) =>
+      Effect.flatMap(Ref.modify(noted, (seen) => [!seen.has(message), new Set([...seen, message])]), (fresh) =>
+        fresh ? Effect.logWarning(message) : Effect.void)
+
     const sweep = Effect.all([
       sweepStaleTempFiles(settings.qwenHome),
       side._tag === "Files" ? sweepStaleTempFiles(settings.openclawAgentDir) : Effect.void,
@@ -286,6 +292,9 @@ export const makeStore = (side: OpenClawSide) =>
           skipped.push(sources.openclaw.error)
         } else if (sources.openclawStore._tag === "Sqlite") {
           // OpenClaw 2026.9.6 writes its own store; the plugin hands it this chain.
+        } else if (OpenClawProfiles.notOurs(sources.openclaw, paths.authProfiles) !== undefined) {
+          // The user's own non-oauth profile under our id: never converted.
+          yield* noteOnce(OpenClawProfiles.notOurs(sources.openclaw, paths.authProfiles)!)
         } else if (!holds(openclawCredentials(sources))) {
           if (side._tag === "Host") {
             yield* writeOpenClaw(sources, next)
@@ -479,7 +488,7 @@ export const makeStore = (side: OpenClawSide) =>
           yield* guard
           if (
             sources.openclaw._tag === "Ok" && sources.openclaw.value.profile._tag !== "Absent" &&
-            sources.openclawStore._tag !== "Sqlite"
+            sources.openclawStore._tag !== "Sqlite" && OpenClawProfiles.notOurs(sources.openclaw, paths.authProfiles) === undefined
           ) {
             yield* writeOpenClaw(sources, undefined)
             removed.push(side._tag === "Host" ? "OpenClaw's profile" : `${paths.authProfiles} (profile ${OpenClawProfiles.PROFILE_ID})`)

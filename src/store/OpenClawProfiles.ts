@@ -8,7 +8,7 @@ import { Effect, Redacted, Schema } from "effect"
 import { Credentials, EpochMillis } from "../domain/Credentials.ts"
 import { MalformedFile } from "../domain/Errors.ts"
 import type { FileRead } from "./AtomicWrite.ts"
-import type { Codec } from "./CredentialFile.ts"
+import type { Codec, Read } from "./CredentialFile.ts"
 import { decodeField, type JsonObject, parseJsonObject, stringifyJson } from "./JsonFile.ts"
 
 /** Our profile id. @since 0.1.0 @category constants */
@@ -47,6 +47,11 @@ export type ProfileState =
   | { readonly _tag: "Absent" }
   | { readonly _tag: "Present"; readonly credentials: Credentials; readonly raw: JsonObject }
   | { readonly _tag: "Invalid"; readonly problem: MalformedFile }
+  /**
+   * The user's own profile under our id, of another type than `oauth` (e.g. `api_key`): not a
+   * login of ours, and never written (issue 13: it would silently become an oauth hybrid).
+   */
+  | { readonly _tag: "Foreign"; readonly type: string }
 
 /**
  * Decodes the store. An unreadable envelope or an unknown version fails (the file is then never
@@ -68,6 +73,8 @@ export const decode = (path: string, text: string): Effect.Effect<{ raw: JsonObj
     }
     const entry = envelope.profiles[PROFILE_ID]
     if (entry === undefined) return { raw, profile: { _tag: "Absent" } as const }
+    const type = typeof entry === "object" && entry !== null ? (entry as JsonObject)["type"] : undefined
+    if (typeof type === "string" && type !== "oauth") return { raw, profile: { _tag: "Foreign", type } as const }
     const profile = yield* decodeProfile(path, entry).pipe(
       Effect.map((p): ProfileState => ({ _tag: "Present", ...p })),
       Effect.catchTag("MalformedFile", (problem) => Effect.succeed<ProfileState>({ _tag: "Invalid", problem }))
@@ -92,8 +99,22 @@ const decodeProfile = (path: string, entry: unknown) =>
   })
 
 /**
+ * Why OpenClaw's copy, as read from `path`, is not qwen-auth's to write, if it is not: it holds
+ * the user's own profile of another type under our id. One line for the user.
+ *
+ * @since 0.1.0
+ * @category decoding
+ */
+export const notOurs = (copy: Read<{ readonly profile: ProfileState }>, path: string): string | undefined =>
+  copy._tag === "Ok" && copy.value.profile._tag === "Foreign"
+    ? `qwen-auth left ${path} as it is: its ${PROFILE_ID} profile is your own "${copy.value.profile.type}" profile, ` +
+      "not a Qwen OAuth login; OpenClaw keeps using it, and qwen-auth keeps the Qwen login in its other copies"
+    : undefined
+
+/**
  * The store's text with our profile set to `credentials` (or removed with `undefined`); other
- * profiles and keys are kept as read, and unknown keys of our own profile too.
+ * profiles and keys are kept as read, and unknown keys of our own profile too. A user's own
+ * profile of another type under our id is kept as it is (see `notOurs`: callers skip the write).
  *
  * @since 0.1.0
  * @category encoding
@@ -102,6 +123,8 @@ export const encode = (credentials: Credentials | undefined, raw: JsonObject | u
   const base: JsonObject = raw ?? { version: STORE_VERSION }
   const profiles = (typeof base["profiles"] === "object" && base["profiles"] !== null ? base["profiles"] : {}) as JsonObject
   const { [PROFILE_ID]: previous, ...others } = profiles
+  const previousType = typeof previous === "object" && previous !== null ? (previous as JsonObject)["type"] : undefined
+  if (typeof previousType === "string" && previousType !== "oauth") return stringifyJson(base)
   const previousRaw = typeof previous === "object" && previous !== null && !Array.isArray(previous)
     ? previous as JsonObject
     : {}

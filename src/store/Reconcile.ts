@@ -10,7 +10,7 @@ import { type Credentials, type CredentialSource, sameAccessToken } from "../dom
 import type { FileAccessError, MalformedFile } from "../domain/Errors.ts"
 import { CREDENTIAL_FILE_MODE, type FileRead, formatMode } from "./AtomicWrite.ts"
 import type { Read } from "./CredentialFile.ts"
-import type * as OpenClawProfiles from "./OpenClawProfiles.ts"
+import * as OpenClawProfiles from "./OpenClawProfiles.ts"
 import type * as QwenCodeFile from "./QwenCodeFile.ts"
 import type { BehindCopy, FileReport, Snapshot } from "./Snapshot.ts"
 import * as StateFile from "./StateFile.ts"
@@ -220,7 +220,7 @@ const openclawReports = (sources: Sources, invalid: string | undefined): Readonl
  * The copies qwen-auth writes that do not hold `credentials`. Qwen Code's file, when missing, is
  * recreated only if qwen-auth wrote the version that vanished or never saw another login there
  * (a user who removed their own Qwen Code login is respected); OpenClaw 2026.9.6's SQLite store is OpenClaw's to write (the plugin
- * hands it the chain).
+ * hands it the chain), and a user's own non-oauth profile is theirs.
  */
 export const behindCopies = (sources: Sources, credentials: Credentials): ReadonlyArray<BehindCopy> => {
   const state = stateOf(sources)
@@ -236,7 +236,8 @@ export const behindCopies = (sources: Sources, credentials: Credentials): Readon
   }
   check(
     sources.paths.authProfiles,
-    sources.openclaw._tag !== "Bad" && sources.openclawStore._tag !== "Sqlite",
+    sources.openclaw._tag !== "Bad" && sources.openclawStore._tag !== "Sqlite" &&
+      OpenClawProfiles.notOurs(sources.openclaw, sources.paths.authProfiles) === undefined,
     openclawCredentials(sources),
     true
   )

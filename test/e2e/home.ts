@@ -7,6 +7,7 @@ import { afterEach } from "vitest"
 import { createHash } from "node:crypto"
 import { chmodSync, lstatSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs"
 import { dirname, join } from "node:path"
+import JSON5 from "json5"
 import { type EmulatorProcess, login, startEmulatorProcess } from "../support/emulator.ts"
 import { makeTempDir, type RunResult, runCli, scrubbedEnv } from "../support/processes.ts"
 
@@ -74,6 +75,8 @@ export const cli = (home: Home, args: ReadonlyArray<string>, emu?: { readonly ur
 export const explain = (r: RunResult) => `exit ${r.code} (signal ${r.signal})\nstdout:\n${r.stdout}\nstderr:\n${r.stderr}`
 
 export const readJson = (path: string): any => JSON.parse(readFileSync(path, "utf8"))
+/** An OpenClaw config: JSON5 (a user's JSON5 stays JSON5, it is edited in place). */
+export const readJson5 = (path: string): any => JSON5.parse(readFileSync(path, "utf8"))
 export const mode = (path: string) => (statSync(path).mode & 0o777).toString(8)
 
 /** Writes `text` with a credential file's modes (file 0600, new folders 0700). */

@@ -7,9 +7,11 @@ import { describe, expect, it } from "vitest"
 import { spawn } from "node:child_process"
 import { mkdirSync, readFileSync, statSync, writeFileSync } from "node:fs"
 import { join } from "node:path"
+import JSON5 from "json5"
 import type { EmulatorProcess } from "../support/emulator.ts"
 import { cliPath, nodeBin, repoRoot, type RunResult, runCli, scrubbedEnv } from "../support/processes.ts"
 import { qwenProvider } from "../support/filesMd.ts"
+import { insertedOnly } from "../store/openclaw/fixtures.ts"
 import { afterThisTest, emulator, type Home, tempHome } from "./home.ts"
 
 const HINT = "Default model available: qwen-portal/coder-model (use --set-default to apply)"
@@ -123,7 +125,8 @@ describe("qwen-auth login (device flow against the emulator)", () => {
       expiresAt: new Date(creds.expiry_date).toISOString(),
       baseUrl: `${emu.url}/v1`,
       defaultModel: "qwen-portal/coder-model",
-      wrote: expect.arrayContaining([home.profiles, home.creds, home.config, home.models])
+      wrote: expect.arrayContaining([home.profiles, home.creds, home.config, home.models]),
+      pendingConfig: []
     })
     // Credentials first.
     expect(out.wrote.indexOf(home.profiles)).toBeLessThan(out.wrote.indexOf(home.config))
@@ -132,7 +135,7 @@ describe("qwen-auth login (device flow against the emulator)", () => {
     expect(readJson(home.config).agents.defaults.model).toEqual({ primary: "qwen-portal/coder-model" })
   }, LONG)
 
-  it("merges into a JSON5 config: keeps other providers, comments' content and its default; --set-default changes it", async () => {
+  it("merges into a JSON5 config in place: keeps other providers, comments and its default; --set-default changes it", async () => {
     const emu = await emulator(["--auto-approve-after", "1", "--interval", "1"])
     const home = tempHome()
     mkdirSync(home.openclaw, { recursive: true })
@@ -152,7 +155,10 @@ describe("qwen-auth login (device flow against the emulator)", () => {
     const first = await login(home, emu)
     expect(first.code, explain(first)).toBe(0)
     expect(first.stderr).toContain(HINT)
-    const config = readJson(home.config)
+    // Edited in place: the user's text is all still there, comments included.
+    const text = readFileSync(home.config, "utf8")
+    expect(insertedOnly(original, text), text).toBe(true)
+    const config = JSON5.parse(text)
     expect(config.models.providers.anthropic).toEqual({ baseUrl: "https://api.anthropic.com", api: "anthropic-messages", models: [] })
     expect(config.models.providers["qwen-portal"]).toEqual(provider(emu.url))
     expect(config.gateway).toEqual({ port: 18789 })
@@ -172,7 +178,7 @@ describe("qwen-auth login (device flow against the emulator)", () => {
     expect(out.reused).toBe(true)
     expect(out.defaultModel).toBe("qwen-portal/coder-model")
     expect(out.wrote).toContain(home.config)
-    const after = readJson(home.config)
+    const after = JSON5.parse(readFileSync(home.config, "utf8"))
     expect(after.agents.defaults.model).toEqual({ primary: "qwen-portal/coder-model", fallbacks: ["anthropic/claude-haiku"] })
     expect(after.models.providers.anthropic).toEqual(config.models.providers.anthropic)
     expect((await emu.stats()).deviceAuthorizations).toBe(1)

@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from "vitest"
 import { existsSync, readFileSync } from "node:fs"
-import { cli, explain, type Home, readJson, tempHome, writeSecret } from "./home.ts"
+import { cli, explain, type Home, readJson5, tempHome, writeSecret } from "./home.ts"
 
 const LONG = 60_000
 
@@ -64,7 +64,9 @@ describe("qwen-auth models", () => {
     expect(r.code, explain(r)).toBe(0)
     expect(r.stdout).toBe("")
     expect(r.stderr).toContain("qwen-portal/coder-model")
-    const config = readJson(home.config)
+    // Edited in place: only the primary's value changed, the comment and layout are the user's.
+    expect(readFileSync(home.config, "utf8")).toBe(CONFIG.replace(`primary: "anthropic/claude"`, `primary: "qwen-portal/coder-model"`))
+    const config = readJson5(home.config)
     expect(config.agents.defaults.model).toEqual({ primary: "qwen-portal/coder-model", fallbacks: ["anthropic/claude"] })
     expect(config.gateway).toEqual({ port: 18789 })
     expect(config.models.providers.anthropic).toEqual({ models: [{ id: "claude", input: ["text", "image"] }] })
@@ -74,7 +76,7 @@ describe("qwen-auth models", () => {
 
     const v = await cli(home, ["models", "set", "qwen-portal/vision-model"])
     expect(v.code, explain(v)).toBe(0)
-    expect(readJson(home.config).agents.defaults.model.primary).toBe("qwen-portal/vision-model")
+    expect(readJson5(home.config).agents.defaults.model.primary).toBe("qwen-portal/vision-model")
     const list = JSON.parse((await cli(home, ["models", "list", "--json"])).stdout)
     expect(list.models.filter((m: any) => m.default).map((m: any) => m.ref)).toEqual(["qwen-portal/vision-model"])
   }, LONG)

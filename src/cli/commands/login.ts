@@ -99,7 +99,12 @@ const report = (json: boolean, result: LoginResult) =>
         expiresAt: expires,
         baseUrl: result.baseUrl,
         defaultModel: result.defaultModel,
-        wrote: result.wrote
+        wrote: result.wrote,
+        pendingConfig: result.pendingConfig.map((e) => ({
+          path: e.path,
+          ...(e.remove === true ? { remove: true } : { value: e.value }),
+          file: e.file
+        }))
       })
     }
   })

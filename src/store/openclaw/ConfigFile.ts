@@ -1,6 +1,6 @@
 /**
- * Reading and parsing OpenClaw's `openclaw.json` (JSON5) and `<agent>/models.json`, the
- * `$include` refusal, and the format and hash of what qwen-auth writes (files.md "OpenClaw:
+ * Reading and parsing OpenClaw's `openclaw.json` (JSON5) and `<agent>/models.json`, finding
+ * `$include`, and the format and hash of what qwen-auth writes to a new file (files.md "OpenClaw:
  * config openclaw.json" and "Writing any of these files"). Rewriting lives in `ConfigRewrite.ts`;
  * read-only commands use `ConfigFileLazy.ts`, which loads this module (and json5) only when needed.
  *
@@ -9,7 +9,7 @@
 import { Effect, type FileSystem, Option, Result } from "effect"
 import JSON5 from "json5"
 import { createHash } from "node:crypto"
-import { ConfigProblem, type FileAccessError, MalformedFile } from "../../domain/Errors.ts"
+import { type FileAccessError, MalformedFile } from "../../domain/Errors.ts"
 import { type FileRead, readFileIfExists } from "../AtomicWrite.ts"
 import { isRecord, type JsonObject } from "./Json.ts"
 
@@ -19,13 +19,10 @@ export interface LastWritten {
   readonly configSha256?: string | undefined
 }
 
-/** The backup of a config we rewrite without having written it last. @since 0.1.0 @category paths */
-export const backupPathOf = (configPath: string): string => `${configPath}.qwen-auth.bak`
-
 /** @since 0.1.0 @category utils */
 export const sha256Hex = (text: string): string => createHash("sha256").update(text, "utf8").digest("hex")
 
-/** Our output format: JSON, 2-space indent, final newline. @since 0.1.0 @category utils */
+/** Our format for a new file: JSON, 2-space indent, final newline. @since 0.1.0 @category utils */
 export const renderJson = (value: unknown): string => `${JSON.stringify(value, null, 2)}\n`
 
 // =============================================================================
@@ -40,19 +37,14 @@ export interface Parsed {
 }
 
 /**
- * Parses JSON5 text; a syntax error names the file and line/column, a non-object root is refused.
- * An empty (whitespace-only) file counts as `{}`.
+ * Parses JSON5 text of any value; a syntax error names the file and line/column.
  *
  * @since 0.1.0
  * @category parsing
  */
-export const parseJson5 = (path: string, text: string): Result.Result<JsonObject, MalformedFile> => {
-  if (text.trim() === "") return Result.succeed({})
+export const parseJson5Value = (path: string, text: string): Result.Result<unknown, MalformedFile> => {
   try {
-    const value: unknown = JSON5.parse(text)
-    return isRecord(value)
-      ? Result.succeed(value)
-      : Result.fail(new MalformedFile({ path, problem: "expected a JSON object at the top level" }))
+    return Result.succeed(JSON5.parse(text))
   } catch (e) {
     const err = e as { message?: unknown; lineNumber?: unknown; columnNumber?: unknown }
     const where = typeof err.lineNumber === "number" && typeof err.columnNumber === "number"
@@ -61,6 +53,21 @@ export const parseJson5 = (path: string, text: string): Result.Result<JsonObject
     const detail = typeof err.message === "string" ? err.message.replace(/^JSON5: /, "").replace(/ at \d+:\d+$/, "") : "unparsable"
     return Result.fail(new MalformedFile({ path, problem: `not valid JSON5 (${where}${detail})` }))
   }
+}
+
+/**
+ * Parses JSON5 text; a syntax error names the file and line/column, a non-object root is refused.
+ * An empty (whitespace-only) file counts as `{}`.
+ *
+ * @since 0.1.0
+ * @category parsing
+ */
+export const parseJson5 = (path: string, text: string): Result.Result<JsonObject, MalformedFile> => {
+  if (text.trim() === "") return Result.succeed({})
+  return Result.flatMap(parseJson5Value(path, text), (value) =>
+    isRecord(value)
+      ? Result.succeed(value)
+      : Result.fail(new MalformedFile({ path, problem: "expected a JSON object at the top level" })))
 }
 
 /** The dotted path of the first `$include` key, if any. @since 0.1.0 @category parsing */
@@ -90,14 +97,6 @@ export const readParsed = Effect.fnUntraced(function*(
   const value = yield* Effect.fromResult(parseJson5(path, read.value.text))
   return { read, value, sha256: sha256Hex(read.value.text) }
 })
-
-/** The refusal of a config using `$include`, showing the entries to add by hand. */
-export const includeProblem = (path: string, at: string, entries: JsonObject) =>
-  new ConfigProblem({
-    path,
-    problem: `uses $include (at ${at}), so qwen-auth will not rewrite it. ` +
-      `Add these entries by hand (merged into what is there):\n${renderJson(entries).trimEnd()}`
-  })
 
 /**
  * Reads `openclaw.json` (JSON5); `{}` when it does not exist.

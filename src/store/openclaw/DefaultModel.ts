@@ -5,10 +5,11 @@
  * @since 0.1.0
  */
 import { Effect, type FileSystem, Result } from "effect"
-import type { FileAccessError, MalformedFile } from "../../domain/Errors.ts"
+import { ConfigProblem, type FileAccessError, type MalformedFile } from "../../domain/Errors.ts"
 import { type LastWritten, readConfig, sha256Hex } from "./ConfigFile.ts"
 import { rewrite } from "./ConfigRewrite.ts"
 import { listModels, type ModelRow, setDefaultModel, type UnknownModelRef } from "./Models.ts"
+import { describePending } from "./PendingConfig.ts"
 
 /**
  * The rows of `models list` from `openclaw.json` (none when it does not exist).
@@ -23,7 +24,8 @@ export const readModelRows = (
 
 /**
  * `models set <ref>`: resolves a ref or alias and stores it as the primary default model,
- * keeping fallbacks; backup and change detection as for a login. Persist `lastWritten`.
+ * keeping fallbacks; backup and change detection as for a login. A config using `$include` is
+ * not written: unless it already says so, this fails saying what to add where. Persist `lastWritten`.
  *
  * @since 0.1.0
  * @category models
@@ -39,12 +41,15 @@ export const applyDefaultModel = Effect.fn("OpenClawConfig.applyDefaultModel")(f
         onFailure: (e) => Effect.fail<UnknownModelRef>(e),
         onSuccess: (r) => Effect.succeed({ next: r.config, changed: r.changed, extra: r.ref })
       }),
-    includeEntries: (value) => {
-      const canonical = Result.getOrElse(setDefaultModel(value, ref), () => undefined)?.ref ?? ref
-      return { agents: { defaults: { model: { primary: canonical } } } }
-    },
+    includes: true,
     backupUnless: { sha256: lastWritten.configSha256 }
   })
+  if (outcome.pending !== undefined) {
+    return yield* new ConfigProblem({
+      path: configPath,
+      problem: describePending(`${outcome.pending.why} Add this yourself:`, outcome.pending.entries)
+    })
+  }
   return {
     ref: outcome.extra,
     wrote: outcome.written,

@@ -11,9 +11,16 @@ export type JsonObject = { readonly [key: string]: unknown }
 /** @since 0.1.0 @category guards */
 export const isRecord = (u: unknown): u is JsonObject => typeof u === "object" && u !== null && !Array.isArray(u)
 
-/** Structural equality of parsed JSON values (key order ignored). @since 0.1.0 @category utils */
+/**
+ * Structural equality of parsed JSON values (key order ignored). `NaN` equals `NaN`: a JSON5
+ * config may hold it, and an unchanged one must not count as a change.
+ *
+ * @since 0.1.0
+ * @category utils
+ */
 export const jsonEqual = (a: unknown, b: unknown): boolean => {
   if (a === b) return true
+  if (typeof a === "number" && typeof b === "number") return Number.isNaN(a) && Number.isNaN(b)
   if (Array.isArray(a)) return Array.isArray(b) && a.length === b.length && a.every((x, i) => jsonEqual(x, b[i]))
   if (!isRecord(a) || !isRecord(b)) return false
   const keys = Object.keys(a)

@@ -8,12 +8,13 @@
  * @since 0.1.0
  */
 import { Effect } from "effect"
-import { DEFAULT_API_BASE_URL } from "../../Config.ts"
 import { mergeAuthProfileEntry } from "./AuthProfileEntry.ts"
-import { findInclude, includeProblem, type LastWritten, readParsed, sha256Hex } from "./ConfigFile.ts"
+import { findInclude, type LastWritten, readParsed, sha256Hex } from "./ConfigFile.ts"
 import { rewrite } from "./ConfigRewrite.ts"
+import { resolveIncludes } from "./Includes.ts"
 import { type JsonObject, jsonEqual } from "./Json.ts"
 import { currentDefault, mergeModelEntries } from "./Models.ts"
+import { describePending, type PendingEntry } from "./PendingConfig.ts"
 import { mergePluginEntry } from "./PluginEntry.ts"
 import { mergeModelsFile, mergeProviderEntry, type MergeResult, type ProviderInput } from "./ProviderEntry.ts"
 
@@ -59,6 +60,11 @@ export interface ApplyLoginResult {
   readonly backup?: string
   readonly baseUrlUsed: string
   readonly defaultModel: string | null
+  /**
+   * Entries OpenClaw still needs, left to the user (a config using `$include`): then no OpenClaw
+   * file was written, and a warning says where each entry goes. Empty otherwise.
+   */
+  readonly pendingConfig: ReadonlyArray<PendingEntry>
 }
 
 /**
@@ -74,10 +80,11 @@ export const mergeLogin = (config: JsonObject, input: LoginMergeInput): MergeRes
   const plugin = input.pluginEntry === false ? { config, warnings: [] } : mergePluginEntry(config)
   const provider = mergeProviderEntry(plugin.config, input)
   const models = mergeModelEntries(provider.config, input.setDefault)
-  const next = mergeAuthProfileEntry(models.config)
+  const profile = mergeAuthProfileEntry(models.config)
+  const next = profile.config
   return {
     config: next,
-    warnings: [...plugin.warnings, ...provider.warnings, ...models.warnings],
+    warnings: [...plugin.warnings, ...provider.warnings, ...models.warnings, ...profile.warnings],
     notices: models.notices,
     baseUrlUsed: provider.baseUrlUsed,
     baseUrlIsOurs: provider.baseUrlIsOurs,
@@ -86,27 +93,23 @@ export const mergeLogin = (config: JsonObject, input: LoginMergeInput): MergeRes
 }
 
 /**
- * Fails fast, before a login's device flow, when the login could not write its entries: an
- * unparsable `openclaw.json` or `models.json`, or a config using `$include`.
+ * Fails fast, before a login's device flow, when the login could not use its files: an
+ * unparsable `openclaw.json` or `models.json`, or an include of the config that OpenClaw could
+ * not read either.
  *
  * @since 0.1.0
  * @category reading
  */
-export const checkWritable = Effect.fn("OpenClawConfig.checkWritable")(function*(
-  files: OpenClawFiles,
-  input: Partial<LoginConfigInput> = {}
-) {
+export const checkWritable = Effect.fn("OpenClawConfig.checkWritable")(function*(files: OpenClawFiles) {
   const config = yield* readParsed(files.openclawConfig)
-  const at = findInclude(config.value)
-  if (at !== undefined) {
-    const entries = mergeLogin({}, { baseUrl: input.baseUrl ?? DEFAULT_API_BASE_URL, setDefault: input.setDefault ?? false })
-    return yield* includeProblem(files.openclawConfig, at, entries.config)
-  }
+  if (findInclude(config.value) !== undefined) yield* resolveIncludes(files.openclawConfig, config.value)
   yield* readParsed(files.modelsJson)
 })
 
 /**
  * Writes a login's entries into `openclaw.json` and the provider into `<agent>/models.json`.
+ * A config using `$include` is not written (nor is `models.json`): what it lacks comes back in
+ * `pendingConfig`, with a warning.
  *
  * **When to use** after a successful login (and `checkWritable` before the device flow).
  * Persist the returned `lastWritten` in the state file.
@@ -120,7 +123,7 @@ export const applyLogin = Effect.fn("OpenClawConfig.applyLogin")(function*(
   lastWritten: LastWritten
 ) {
   // Both files must be usable before either is touched.
-  yield* checkWritable(files, input)
+  yield* checkWritable(files)
   const sqlite = input.openclawStore === "sqlite"
   const mergeInput = {
     ...input,
@@ -131,12 +134,30 @@ export const applyLogin = Effect.fn("OpenClawConfig.applyLogin")(function*(
   const config = yield* rewrite(files.openclawConfig, {
     merge: (value) => {
       const r = mergeLogin(value, mergeInput)
-      return Effect.succeed({ next: r.config, changed: r.changed, extra: r })
+      return Effect.succeed({ next: r.config, changed: r.changed, extra: { ...r, before: currentDefault(value) } })
     },
-    includeEntries: () => mergeLogin({}, { ...mergeInput, lastWrittenBaseUrl: undefined }).config,
+    includes: true,
     backupUnless: { sha256: lastWritten.configSha256 }
   })
   const merged = config.extra
+  if (config.pending !== undefined) {
+    const result: ApplyLoginResult = {
+      wrote: [],
+      warnings: [
+        ...merged.warnings,
+        describePending(
+          `${config.pending.why} The login is saved; for OpenClaw to use it, add these entries (merged with what is there):`,
+          config.pending.entries
+        )
+      ],
+      notices: merged.notices,
+      lastWritten,
+      baseUrlUsed: merged.baseUrlUsed,
+      defaultModel: merged.before ?? null,
+      pendingConfig: config.pending.entries
+    }
+    return result
+  }
   const models = yield* rewrite(files.modelsJson, {
     merge: (value) => {
       const r = mergeModelsFile(value, { ...mergeInput, baseUrl: merged.baseUrlUsed })
@@ -147,9 +168,13 @@ export const applyLogin = Effect.fn("OpenClawConfig.applyLogin")(function*(
     ...(config.written ? [files.openclawConfig] : []),
     ...(models.written ? [files.modelsJson] : [])
   ]
+  // models.json is edited in place too; should that ever be refused, its entries are handed back.
+  const modelsPending = models.pending === undefined ? [] : [
+    describePending(`${models.pending.why} Add these entries yourself (merged with what is there):`, models.pending.entries)
+  ]
   const result: ApplyLoginResult = {
     wrote,
-    warnings: [...merged.warnings, ...models.extra.warnings],
+    warnings: [...merged.warnings, ...models.extra.warnings, ...modelsPending],
     notices: merged.notices,
     lastWritten: {
       baseUrl: merged.baseUrlIsOurs ? merged.baseUrlUsed : lastWritten.baseUrl,
@@ -157,7 +182,8 @@ export const applyLogin = Effect.fn("OpenClawConfig.applyLogin")(function*(
     },
     ...(config.backup === undefined ? {} : { backup: config.backup }),
     baseUrlUsed: merged.baseUrlUsed,
-    defaultModel: currentDefault(merged.config) ?? null
+    defaultModel: currentDefault(merged.config) ?? null,
+    pendingConfig: models.pending?.entries ?? []
   }
   return result
 })

@@ -1,7 +1,7 @@
 import * as NodeServices from "@effect/platform-node/NodeServices"
 import { assert, layer } from "@effect/vitest"
 import { Effect } from "effect"
-import { backupPathOf } from "../../../src/store/openclaw/ConfigFile.ts"
+import { backupPathOf } from "../../../src/store/openclaw/ConfigBackup.ts"
 import { applyLogin, checkWritable } from "../../../src/store/openclaw/Login.ts"
 import { OURS, setup } from "./fixtures.ts"
 
@@ -11,7 +11,7 @@ layer(NodeServices.layer)("ConfigFile", (it) => {
       const { fs, files, read, writeUser } = yield* setup
       const broken = `{\n  models: {\n    providers: ,\n  }\n}\n`
       yield* writeUser(broken)
-      const check = yield* Effect.flip(checkWritable(files, { baseUrl: OURS, setDefault: false }))
+      const check = yield* Effect.flip(checkWritable(files))
       assert.strictEqual(check._tag, "MalformedFile")
       const error = yield* Effect.flip(applyLogin(files, { baseUrl: OURS, setDefault: false }, {}))
       assert.strictEqual(error._tag, "MalformedFile")

@@ -1,7 +1,7 @@
 import * as NodeServices from "@effect/platform-node/NodeServices"
 import { assert, layer } from "@effect/vitest"
 import { Effect, FileSystem } from "effect"
-import { backupPathOf } from "../../../src/store/openclaw/ConfigFile.ts"
+import { backupPathOf, listTimestamped } from "../../../src/store/openclaw/ConfigBackup.ts"
 import { applyLogin } from "../../../src/store/openclaw/Login.ts"
 import { OURS, provider, setup } from "./fixtures.ts"
 
@@ -32,8 +32,12 @@ layer(NodeServices.layer)("ConfigRewrite", (it) => {
       assert.isTrue(c.other)
       assert.deepStrictEqual(c.models.providers["qwen-portal"], provider(OURS))
       assert.include(r.wrote, files.openclawConfig)
-      // The backup holds what the redone merge started from.
-      assert.strictEqual(yield* fs.readFileString(backupPathOf(files.openclawConfig)), `{ gateway: { port: 2 }, other: true }`)
+      // Both versions are kept: the first backup holds the original, the next one what the redone
+      // merge started from.
+      assert.strictEqual(yield* fs.readFileString(backupPathOf(files.openclawConfig)), `{ gateway: { port: 1 } }`)
+      const later = yield* listTimestamped(files.openclawConfig)
+      assert.strictEqual(later.length, 1)
+      assert.strictEqual(yield* fs.readFileString(later[0]!), `{ gateway: { port: 2 }, other: true }`)
       const leftovers = (yield* fs.readDirectory(`${dir}/state`)).filter((n) => n.endsWith(".tmp"))
       assert.deepStrictEqual(leftovers, [])
     }))
