@@ -46,6 +46,11 @@ export interface EmulatorConfig {
   readonly resourceUrl: string | undefined
   /** `resource_url` in refresh answers only (a server that moves or turns hostile after login); `undefined` = as `resourceUrl`. */
   readonly refreshResourceUrl: string | undefined
+  /**
+   * Milliseconds the token endpoint holds every `refresh_token` grant before processing it (a slow
+   * server); 0 = answer at once. A client that gives up meanwhile leaves the refresh token unspent.
+   */
+  readonly refreshDelay: number
   readonly quirk: ReadonlyArray<Quirk>
   readonly faultRate: number
   /** Kinds to draw from; empty with a positive rate means all kinds. */
@@ -70,6 +75,7 @@ export const defaultConfig: EmulatorConfig = {
   quota: 2000,
   resourceUrl: undefined,
   refreshResourceUrl: undefined,
+  refreshDelay: 0,
   quirk: [],
   faultRate: 0,
   faults: [],

@@ -67,11 +67,14 @@ const FAULT_HTML = "<!DOCTYPE html><html><head><title>Service busy</title></head
 /**
  * Wraps an OAuth/API handler with fault injection and the disconnect check. `process` receives
  * the raw body and `now`, runs synchronously (one atomic state step) and returns the response.
+ * `hold` (from the body) is how many milliseconds to wait before processing (a slow server): the
+ * request is processed only if its client is still there afterwards.
  */
 const faultable = (
   state: EmulatorState,
   plan: FaultPlan,
-  process: (req: HttpServerRequest.HttpServerRequest, body: string, now: number) => HttpServerResponse.HttpServerResponse
+  process: (req: HttpServerRequest.HttpServerRequest, body: string, now: number) => HttpServerResponse.HttpServerResponse,
+  hold: (body: string) => number = () => 0
 ) =>
   Effect.gen(function*() {
     const req = yield* HttpServerRequest.HttpServerRequest
@@ -93,6 +96,11 @@ const faultable = (
         break
     }
     const body = yield* Effect.orElseSucceed(req.text, () => "")
+    const holdMs = hold(body)
+    if (holdMs > 0) {
+      state.counters.refreshesHeld++
+      yield* Effect.sleep(holdMs)
+    }
     if (clientGone(req)) {
       state.counters.clientAborts++
       return yield* Effect.interrupt
@@ -154,7 +162,12 @@ export const routesLayer = (state: EmulatorState, plan: FaultPlan) =>
     HttpRouter.route(
       "POST",
       "/api/v1/oauth2/token",
-      faultable(state, plan, (_req, body, now) => toResponse(state.token(parseForm(body), now)))
+      faultable(
+        state,
+        plan,
+        (_req, body, now) => toResponse(state.token(parseForm(body), now)),
+        (body) => (parseForm(body).grant_type === "refresh_token" ? state.config.refreshDelay : 0)
+      )
     ),
     HttpRouter.route(
       "GET",
@@ -195,5 +208,6 @@ export const routesLayer = (state: EmulatorState, plan: FaultPlan) =>
       "GET",
       "/__emulator/stats",
       Effect.map(Clock.currentTimeMillis, (now) => HttpServerResponse.jsonUnsafe(state.stats(now)))
-    )
+    ),
+    HttpRouter.route("GET", "/__emulator/events", Effect.sync(() => HttpServerResponse.jsonUnsafe({ events: state.events })))
   ])
