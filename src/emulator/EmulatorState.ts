@@ -87,16 +87,35 @@ const words = (scope: string) => new Set(scope.split(/\s+/).filter((w) => w !== 
  * @category models
  */
 export type EmulatorEvent =
-  | { readonly kind: "device-grant"; readonly at: number; readonly issuedAccess: string; readonly issuedRefresh: string }
+  | {
+    readonly kind: "device-grant"
+    readonly at: number
+    readonly client: string | null
+    readonly issuedAccess: string
+    readonly issuedRefresh: string
+  }
   | {
     readonly kind: "refresh"
     readonly at: number
+    readonly client: string | null
     readonly status: number
     readonly refreshToken: string | null
     readonly issuedAccess: string | null
     readonly issuedRefresh: string | null
   }
-  | { readonly kind: "api"; readonly at: number; readonly status: number; readonly accessToken: string | null }
+  | {
+    readonly kind: "api"
+    readonly at: number
+    readonly client: string | null
+    readonly status: number
+    readonly accessToken: string | null
+  }
+
+/**
+ * The request header a test client may send to name itself in events (`client`); the emulator
+ * never acts on it.
+ */
+export const CLIENT_HEADER = "x-emulator-client"
 
 /** How many events the emulator keeps (the oldest are dropped). */
 export const MAX_EVENTS = 5000
@@ -185,13 +204,14 @@ export class EmulatorState {
   // ---------------------------------------------------------------------------------------------
   // Token endpoint (RFC 8628 §3.4–3.5, RFC 6749 §6)
 
-  token(form: Form, now: number): Reply {
-    if (form.grant_type === DEVICE_GRANT_TYPE) return this.devicePoll(form, now)
-    if (form.grant_type === "refresh_token") return this.refresh(form, now)
+  /** `client`: the `x-emulator-client` header, recorded in events only. */
+  token(form: Form, now: number, client: string | null = null): Reply {
+    if (form.grant_type === DEVICE_GRANT_TYPE) return this.devicePoll(form, now, client)
+    if (form.grant_type === "refresh_token") return this.refresh(form, now, client)
     return oauthError(400, "unsupported_grant_type", "grant_type must be the device code or refresh_token grant.")
   }
 
-  private devicePoll(form: Form, now: number): Reply {
+  private devicePoll(form: Form, now: number, client: string | null): Reply {
     this.counters.tokenPolls++
     if (form.client_id !== this.config.clientId) {
       return oauthError(401, "invalid_client", "Unknown client_id.")
@@ -243,7 +263,7 @@ export class EmulatorState {
     this.counters.deviceGrants++
     const reply = this.issue(device.scope, now, undefined)
     const issued = reply.body as { access_token: string; refresh_token: string }
-    this.record({ kind: "device-grant", at: now, issuedAccess: tokenDigest(issued.access_token), issuedRefresh: tokenDigest(issued.refresh_token) })
+    this.record({ kind: "device-grant", at: now, client, issuedAccess: tokenDigest(issued.access_token), issuedRefresh: tokenDigest(issued.refresh_token) })
     return reply
   }
 
@@ -259,12 +279,13 @@ export class EmulatorState {
       : oauthError(400, "authorization_pending", "The user has not approved the request yet.")
   }
 
-  private refresh(form: Form, now: number): Reply {
+  private refresh(form: Form, now: number, client: string | null): Reply {
     const reply = this.refreshStep(form, now)
     const issued = reply.status === 200 ? (reply.body as { access_token?: string; refresh_token?: string }) : undefined
     this.record({
       kind: "refresh",
       at: now,
+      client,
       status: reply.status,
       refreshToken: form.refresh_token === undefined || form.refresh_token === "" ? null : tokenDigest(form.refresh_token),
       issuedAccess: issued?.access_token === undefined ? null : tokenDigest(issued.access_token),
@@ -319,12 +340,13 @@ export class EmulatorState {
   // ---------------------------------------------------------------------------------------------
   // API (Bearer + daily quota)
 
-  checkApi(authorization: string | undefined, now: number): ApiCheck {
+  checkApi(authorization: string | undefined, now: number, client: string | null = null): ApiCheck {
     const match = /^Bearer\s+(\S+)\s*$/i.exec(authorization ?? "")
     const check = this.checkApiStep(match === null ? undefined : match[1]!, now)
     this.record({
       kind: "api",
       at: now,
+      client,
       status: check._tag === "Allowed" ? 200 : check.reply.status,
       accessToken: match === null ? null : tokenDigest(match[1]!)
     })

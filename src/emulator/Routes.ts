@@ -12,7 +12,7 @@ import { Clock, Effect } from "effect"
 import { HttpRouter, HttpServerRequest, HttpServerResponse } from "effect/http"
 import type * as Http from "node:http"
 import type { FaultKind } from "./EmulatorConfig.ts"
-import type { EmulatorState, Form, Reply } from "./EmulatorState.ts"
+import { CLIENT_HEADER, type EmulatorState, type Form, type Reply } from "./EmulatorState.ts"
 import type { FaultPlan } from "./Faults.ts"
 import * as Api from "./ApiResponses.ts"
 
@@ -111,6 +111,12 @@ const faultable = (
     return response
   })
 
+/** The test client's self-description (`x-emulator-client`), for events only. */
+const clientOf = (req: HttpServerRequest.HttpServerRequest): string | null => {
+  const value = req.headers[CLIENT_HEADER]
+  return typeof value === "string" && value !== "" ? value.slice(0, 200) : null
+}
+
 const userCodeOf = (req: HttpServerRequest.HttpServerRequest, body: string): string | undefined =>
   new URL(req.url, "http://127.0.0.1").searchParams.get("user_code") ?? parseForm(body).user_code
 
@@ -165,7 +171,7 @@ export const routesLayer = (state: EmulatorState, plan: FaultPlan) =>
       faultable(
         state,
         plan,
-        (_req, body, now) => toResponse(state.token(parseForm(body), now)),
+        (req, body, now) => toResponse(state.token(parseForm(body), now, clientOf(req))),
         (body) => (parseForm(body).grant_type === "refresh_token" ? state.config.refreshDelay : 0)
       )
     ),
@@ -173,7 +179,7 @@ export const routesLayer = (state: EmulatorState, plan: FaultPlan) =>
       "GET",
       "/v1/models",
       faultable(state, plan, (req, _body, now) => {
-        const check = state.checkApi(req.headers.authorization, now)
+        const check = state.checkApi(req.headers.authorization, now, clientOf(req))
         return check._tag === "Rejected" ? toResponse(check.reply) : HttpServerResponse.jsonUnsafe(Api.models(now))
       })
     ),
@@ -181,7 +187,7 @@ export const routesLayer = (state: EmulatorState, plan: FaultPlan) =>
       "POST",
       "/v1/chat/completions",
       faultable(state, plan, (req, body, now) => {
-        const check = state.checkApi(req.headers.authorization, now)
+        const check = state.checkApi(req.headers.authorization, now, clientOf(req))
         return check._tag === "Rejected" ? toResponse(check.reply) : Api.chatCompletion(body, now)
       })
     ),

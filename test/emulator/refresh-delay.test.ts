@@ -111,6 +111,16 @@ describe("GET /__emulator/events", () => {
     await e.reset()
     expect(await events(e.url)).toEqual([])
   })
+
+  it("records the x-emulator-client header a test client sends, null without it", async () => {
+    const e = await start()
+    const tokens = await login(e)
+    const r = await refreshToken(e.url, tokens.refresh_token, DEFAULT_CLIENT_ID, { "x-emulator-client": "qwen-code 0.12.0 pid 42" })
+    expect(r.status).toBe(200)
+    await fetch(`${e.url}/v1/models`, { headers: { authorization: `Bearer ${r.json.access_token}`, "x-emulator-client": "probe" } })
+    const list = await events(e.url)
+    expect(list.map((x) => [x.kind, x.client])).toEqual([["device-grant", null], ["refresh", "qwen-code 0.12.0 pid 42"], ["api", "probe"]])
+  })
 })
 
 describe("chat completions", () => {
