@@ -40,6 +40,8 @@ export interface EmulatorConfig {
   /** Omit `interval` from device responses (the required interval is still `interval`). */
   readonly noInterval: boolean
   readonly accessTtl: number
+  /** Access token lifetime of device grants (logins) only; `undefined` = `accessTtl`. */
+  readonly loginAccessTtl: number | undefined
   readonly noRotate: boolean
   readonly quota: number
   /** `undefined` = the emulator's own origin; `"none"` omits the field. */
@@ -71,6 +73,7 @@ export const defaultConfig: EmulatorConfig = {
   interval: 5,
   noInterval: false,
   accessTtl: 21_600,
+  loginAccessTtl: undefined,
   noRotate: false,
   quota: 2000,
   resourceUrl: undefined,

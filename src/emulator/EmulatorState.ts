@@ -317,7 +317,8 @@ export class EmulatorState {
   /** Mints an access token, and a refresh token unless `keep` (no rotation) is given. */
   private issue(scope: string, now: number, keep: string | undefined, refreshing = false): Reply {
     const accessToken = this.secrets.token()
-    this.accessTokens.set(accessToken, now + this.config.accessTtl * 1000)
+    const ttl = refreshing ? this.config.accessTtl : this.config.loginAccessTtl ?? this.config.accessTtl
+    this.accessTokens.set(accessToken, now + ttl * 1000)
     let refreshToken = keep
     if (refreshToken === undefined) {
       refreshToken = this.secrets.token()
@@ -330,7 +331,7 @@ export class EmulatorState {
         access_token: accessToken,
         token_type: "Bearer",
         refresh_token: refreshToken,
-        expires_in: this.config.accessTtl,
+        expires_in: ttl,
         scope,
         ...(resourceUrl === "none" ? {} : { resource_url: resourceUrl })
       }

@@ -26,6 +26,7 @@ export const USAGE = `usage: npm run -s emulator -- [flags]
   --interval S              required poll interval in seconds (5)
   --no-interval             omit "interval" from device responses
   --access-ttl S            access token lifetime in seconds (21600)
+  --login-access-ttl S      access token lifetime of logins (device grants) only (default: --access-ttl)
   --no-rotate               keep refresh tokens valid after use
   --quota N                 API calls per UTC day (2000)
   --resource-url V|none     resource_url in token responses (default: own origin)
@@ -43,13 +44,14 @@ const NUMBER_FLAGS = {
   "--device-code-ttl": "deviceCodeTtl",
   "--interval": "interval",
   "--access-ttl": "accessTtl",
+  "--login-access-ttl": "loginAccessTtl",
   "--quota": "quota",
   "--fault-rate": "faultRate",
   "--refresh-delay": "refreshDelay"
 } as const
 
 const INTEGER_FLAGS = new Set(["--port", "--auto-approve-after", "--slow-down-polls", "--quota", "--refresh-delay"])
-const POSITIVE_FLAGS = new Set(["--auto-approve-after", "--device-code-ttl", "--access-ttl"])
+const POSITIVE_FLAGS = new Set(["--auto-approve-after", "--device-code-ttl", "--access-ttl", "--login-access-ttl"])
 
 const isCount = (s: string | undefined): s is string => s !== undefined && /^\d+$/.test(s)
 

@@ -1,5 +1,6 @@
 /**
- * `--refresh-delay MS` (a slow token endpoint for refreshes), `GET /__emulator/events` (which
+ * `--refresh-delay MS` (a slow token endpoint for refreshes), `--login-access-ttl S` (logins
+ * that expire soon, refreshed tokens that live `--access-ttl`), `GET /__emulator/events` (which
  * token each grant issued and each refresh or API call presented) and chat messages whose content
  * is an array of parts (as Qwen Code sends them).
  */
@@ -83,6 +84,23 @@ describe("--refresh-delay", () => {
     expect(performance.now() - t0).toBeGreaterThanOrEqual(650)
     expect(r.status).toBe(200)
     expect(await p.stats()).toMatchObject({ refreshGrants: 1, refreshesHeld: 1 })
+  })
+})
+
+describe("--login-access-ttl", () => {
+  it("gives device grants their own access token lifetime; refreshes keep --access-ttl", async () => {
+    const invalid = parseFlags(["--login-access-ttl", "0"])
+    expect(invalid._tag === "Invalid" && invalid.message).toMatch(/--login-access-ttl/)
+    const e = await start({ loginAccessTtl: 1, accessTtl: 600 })
+    const tokens = await login(e)
+    expect(tokens.expires_in).toBe(1)
+    const models = (token: string) => fetch(`${e.url}/v1/models`, { headers: { authorization: `Bearer ${token}` } }).then((r) => r.status)
+    expect(await models(tokens.access_token)).toBe(200)
+    await sleep(1100)
+    expect(await models(tokens.access_token)).toBe(401)
+    const r = await refreshToken(e.url, tokens.refresh_token)
+    expect(r.json.expires_in).toBe(600)
+    expect(await models(r.json.access_token)).toBe(200)
   })
 })
 
