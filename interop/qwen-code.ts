@@ -209,6 +209,22 @@ const statDelta = (a: Stats, b: Stats) =>
     .map((k) => `${k} ${a[k]}→${b[k]}`)
     .join(", ")
 
+/** Where the refresh token a refresh presented came from, in words. */
+const origin = (e: Extract<EmulatorEvent, { kind: "refresh" }>, events: ReadonlyArray<EmulatorEvent>) => {
+  const before = events.filter((x) => x.at <= e.at && x !== e)
+  const spentBy = refreshes(before).find((x) => x.status === 200 && x.refreshToken === e.refreshToken)
+  if (spentBy !== undefined) return `a refresh token ${who(spentBy)} had already rotated (spent at ${new Date(spentBy.at).toISOString().slice(11, 23)})`
+  const login = before.find((x) => x.kind === "device-grant" && x.issuedRefresh === e.refreshToken)
+  if (login !== undefined) return `the refresh token of ${who(login)}'s login`
+  const refreshed = refreshes(before).find((x) => x.issuedRefresh === e.refreshToken)
+  if (refreshed !== undefined) return `the refresh token ${who(refreshed)}'s refresh had issued`
+  return "a refresh token the emulator never issued"
+}
+
+/** Whether the emulator's API accepts `token` (`GET /v1/models`, not counted against the quota). */
+const live = async (s: Session, token: string) =>
+  (await fetch(`${s.emu.url}/v1/models`, { headers: { authorization: `Bearer ${token}`, "x-emulator-client": "interop-suite probe" } })).status === 200
+
 /** Waits until `test` holds (polling every 100 ms); false on timeout. */
 const until = async (test: () => boolean | Promise<boolean>, timeoutMs: number) => {
   const end = Date.now() + timeoutMs
@@ -415,7 +431,7 @@ const longSession: Scenario = {
 /** Start offsets (ms after the round starts) of the 3 qwen-auth and 3 Qwen Code processes. */
 const CONTENTION_ROUNDS: ReadonlyArray<{ readonly name: string; readonly auth: ReadonlyArray<number>; readonly qwen: ReadonlyArray<number> }> = [
   { name: "all at once", auth: [0, 0, 0], qwen: [0, 0, 0] },
-  { name: "Qwen Code first, qwen-auth 2-3 s later", auth: [2000, 2500, 3000], qwen: [0, 300, 600] },
+  { name: "Qwen Code first, qwen-auth 2.5-3.5 s later", auth: [2500, 3000, 3500], qwen: [0, 300, 600] },
   { name: "qwen-auth first, Qwen Code 0.5-1.5 s later", auth: [0, 100, 200], qwen: [500, 1000, 1500] },
   { name: "interleaved every 0.8 s", auth: [800, 2400, 4000], qwen: [0, 1600, 3200] },
   { name: "Qwen Code at once, qwen-auth 3.5-4.5 s later", auth: [3500, 4000, 4500], qwen: [0, 0, 0] }
@@ -426,7 +442,8 @@ const contention: Scenario = {
   title: `${CONTENTION_ROUNDS.length} rounds of 3 qwen-auth token + 3 qwen -p at once on an expired token`,
   // Refreshed tokens live 50 s: long enough that no Qwen Code process of a round sees the
   // round's new token inside its 30 s refresh buffer, short enough to wait for between rounds.
-  emulatorFlags: [...BASE_FLAGS, "--login-access-ttl", "2", "--access-ttl", "50"],
+  // Refreshes take 1.5 s (a server's latency), so the processes of a round meet at the lock.
+  emulatorFlags: [...BASE_FLAGS, "--login-access-ttl", "2", "--access-ttl", "50", "--refresh-delay", "1500"],
   timeoutMs: 9 * 60_000,
   run: async (s) => {
     const q = new QwenHome(s)
@@ -476,11 +493,15 @@ const contention: Scenario = {
       const own = q.own()
       c.expect(creds !== undefined && digest(creds.access_token) === live, `oauth_creds.json holds ${creds === undefined ? "nothing" : digest(creds.access_token)}, not ${live}`)
       c.expect(own !== undefined && digest(own.access_token) === live, `qwen-auth-credentials.json holds ${own === undefined ? "nothing" : digest(own.access_token)}, not ${live}`)
-      const waits = q.log().filter((e) => e.ms >= t0 && e.event === "lock-create" && e.result === "EEXIST").length
+      const roundLog = q.log().filter((e) => e.ms >= t0)
+      const waits = roundLog.filter((e) => e.event === "lock-create" && e.result === "EEXIST").length
+      const qwenLocks = new Set(roundLog.filter((e) => e.event === "lock-create" && e.result === "created").map((e) => e.id))
+      const holders = [...new Set(watch.lockHistory().map((h) => h.holder).filter((h): h is string => h !== null && h !== ""))]
       s.note(
         `round ${n} (${round.name}): ${seconds(Date.now() - t0)}; refreshed by ${grants.map(who).join(", ") || "nobody"}; ` +
           `POSTs ${after.refreshRequests - before.refreshRequests}, grants ${after.refreshGrants - before.refreshGrants}, rejected ${after.refreshRejected - before.refreshRejected}; ` +
-          `Qwen Code API calls ${qwenApi.length}; Qwen Code found the lock taken ${waits} time(s)`
+          `lock taken ${holders.filter((h) => qwenLocks.has(h)).length}× by Qwen Code, ${holders.filter((h) => !qwenLocks.has(h)).length}× by qwen-auth; ` +
+          `Qwen Code found it taken ${waits}×; Qwen Code API calls ${qwenApi.length}`
       )
       c.done(`round ${n} (${round.name})`)
       expiresAt = own!.expiry_date
@@ -588,7 +609,12 @@ const interruptedPeer: Scenario = {
         `qwen-auth token exit ${ra.code}; stderr: ${ra.stderr.trim().split("\n").slice(-3).join(" | ") || "(empty)"}`
       ]
     ) s.note(line)
-    if (qwenRefreshes.length > 0) s.note(`Qwen Code refreshed after SIGINT: ${qwenRefreshes.map((e) => e.status).join(", ")}${qwenRefreshes.some((e) => e.status !== 200) ? " (Qwen Code spent a refresh token it no longer held: its own bug)" : ""}`)
+    const qwenLogins = events.filter((e) => e.kind === "device-grant" && isQwenCode(e))
+    if (qwenLogins.length > 0) {
+      s.note(`Qwen Code then ran a new device login by itself (${qwenLogins.length}; the emulator approves every device code, a real user would have to approve it in a browser; its access token, like every login's in this scenario, lived 2 s) and wrote the new chain to oauth_creds.json`)
+    }
+    s.note(`qwen -p ${rq.stdout.includes(`${REPLY}interrupted`) ? "still answered its prompt" : "printed no answer"} after SIGINT`)
+    for (const e of qwenRefreshes) s.note(`Qwen Code's refresh at +${seconds(e.at - t0)} → ${e.status}: it presented ${origin(e, events)}`)
     const c = new Checks()
     c.expect(ra.code === 0, `qwen-auth token exited ${ra.code ?? ra.signal} (4 = "log in again")`)
     c.expect(!/log in again/i.test(ra.stdout + ra.stderr), `qwen-auth token said "log in again":\n${tail(ra.stderr, 6)}`)
@@ -602,11 +628,14 @@ const interruptedPeer: Scenario = {
       c.expect(grants.some((e) => e.issuedAccess === digest(own.access_token)) && own.expiry_date > Date.now(), `qwen-auth-credentials.json holds access token ${digest(own.access_token)}, not a live one`)
       if (ra.code === 0) c.expect(tokenJson(ra).accessToken === own.access_token, "qwen-auth token printed another token than its own copy holds")
     }
+    if (own !== undefined) c.expect(await live(s, own.access_token), "the access token in qwen-auth-credentials.json is refused by the API")
     c.done(`(details in the notes above; logs ${relative(s.home, s.logs)})`)
     // Afterwards qwen-auth still works from what it kept.
     const again = await s.qwenAuth(["token", "--json"], { anyExit: true })
     check(again.code === 0 && !/log in again/i.test(again.stderr), `qwen-auth token afterwards exited ${again.code}:\n${tail(again.stderr, 6)}`)
-    s.note(`qwen-auth token afterwards: exit 0, ${digest(tokenJson(again).accessToken) === digest(own!.access_token) ? "the same token" : "another token"}`)
+    const next = tokenJson(again).accessToken
+    check(await live(s, next), "qwen-auth token afterwards printed a token the API refuses")
+    s.note(`qwen-auth token afterwards: exit 0, a live token (${next === own!.access_token ? "the one it kept" : "Qwen Code's new login, adopted"})`)
   }
 }
 

@@ -12,7 +12,9 @@
  * 3. Type-check the suite (`interop/tsconfig.json`).
  * 4. Run `interop/suite.ts` with nothing reaching past 127.0.0.1, enforced twice: inside a network
  *    namespace holding only loopback (`unshare --net --map-root-user`) where the machine allows it,
- *    and always with `interop/guard.cjs` preloaded into every Node process (`NODE_OPTIONS`).
+ *    and always with `interop/guard.cjs` preloaded into every Node process (`NODE_OPTIONS`; Qwen
+ *    Code gets `interop/qwen-code-preload.cjs`, which loads the guard and sends its hard-coded
+ *    Qwen hosts to the emulator).
  *
  * Prints every phase's duration and the total; the whole run must stay within 30 minutes.
  * `QWEN_INTEROP_NETNS=0` runs without the namespace (guard only); `INTEROP_ONLY=<text>` runs the
@@ -242,8 +244,8 @@ const suiteCode = await phase("scenarios", () =>
 
 const total = Date.now() - started
 console.log("\ntest:interop timings")
-for (const [name, ms] of timings) console.log(`  ${name.padEnd(28)} ${seconds(ms).padStart(8)}`)
-console.log(`  ${"total".padEnd(28)} ${seconds(total).padStart(8)}  (budget ${seconds(BUDGET_MS)})`)
+for (const [name, ms] of timings) console.log(`  ${name.padEnd(40)} ${seconds(ms).padStart(8)}`)
+console.log(`  ${"total".padEnd(40)} ${seconds(total).padStart(8)}  (budget ${seconds(BUDGET_MS)})`)
 console.log(`  isolation: ${isolation.mode === "netns" ? "network namespace + guard preload" : `guard preload only (${isolation.why})`}`)
 const suiteRefusals = existsSync(suiteGuardLog) ? readFileSync(suiteGuardLog, "utf8").trim() : ""
 if (suiteRefusals !== "") fail(`the suite process itself tried to leave 127.0.0.1:\n${suiteRefusals}`)
