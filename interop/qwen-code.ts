@@ -428,42 +428,71 @@ const longSession: Scenario = {
   }
 }
 
-/** Start offsets (ms after the round starts) of the 3 qwen-auth and 3 Qwen Code processes. */
-const CONTENTION_ROUNDS: ReadonlyArray<{ readonly name: string; readonly auth: ReadonlyArray<number>; readonly qwen: ReadonlyArray<number> }> = [
-  { name: "all at once", auth: [0, 0, 0], qwen: [0, 0, 0] },
-  { name: "Qwen Code first, qwen-auth 2.5-3.5 s later", auth: [2500, 3000, 3500], qwen: [0, 300, 600] },
-  { name: "qwen-auth first, Qwen Code 0.5-1.5 s later", auth: [0, 100, 200], qwen: [500, 1000, 1500] },
-  { name: "interleaved every 0.8 s", auth: [800, 2400, 4000], qwen: [0, 1600, 3200] },
-  { name: "Qwen Code at once, qwen-auth 3.5-4.5 s later", auth: [3500, 4000, 4500], qwen: [0, 0, 0] }
+/**
+ * When a process of a contention round starts: `ms` after the round starts, or after an event of
+ * the round's Qwen Code processes (a Qwen Code process takes ~3-8 s to reach its token, depending
+ * on the machine's load, so a fixed offset alone cannot make qwen-auth meet it at the lock):
+ * - `qwen-lock`: a Qwen Code process has taken `oauth_creds.lock` (seen by the preload);
+ * - `qwen-refresh`: a Qwen Code refresh is being held at the (1.5 s slow) token endpoint.
+ */
+type Start = { readonly ms: number; readonly after?: "qwen-lock" | "qwen-refresh" }
+const at = (ms: number): Start => ({ ms })
+const afterEvent = (after: "qwen-lock" | "qwen-refresh", ms: number): Start => ({ ms, after })
+
+/** The 3 qwen-auth and 3 Qwen Code processes of each round and when they start. */
+const CONTENTION_ROUNDS: ReadonlyArray<{ readonly name: string; readonly auth: ReadonlyArray<Start>; readonly qwen: ReadonlyArray<Start> }> = [
+  { name: "all at once", auth: [at(0), at(0), at(0)], qwen: [at(0), at(0), at(0)] },
+  {
+    name: "Qwen Code first, qwen-auth 0/0.2/0.4 s after a Qwen Code process took the lock",
+    auth: [afterEvent("qwen-lock", 0), afterEvent("qwen-lock", 200), afterEvent("qwen-lock", 400)],
+    qwen: [at(0), at(300), at(600)]
+  },
+  { name: "qwen-auth first, Qwen Code 0.5/1/1.5 s later", auth: [at(0), at(100), at(200)], qwen: [at(500), at(1000), at(1500)] },
+  { name: "interleaved every 0.8 s", auth: [at(800), at(2400), at(4000)], qwen: [at(0), at(1600), at(3200)] },
+  {
+    name: "one Qwen Code first, the other five while its refresh is at the server",
+    auth: [afterEvent("qwen-refresh", 0), afterEvent("qwen-refresh", 0), afterEvent("qwen-refresh", 300)],
+    qwen: [at(0), afterEvent("qwen-refresh", 0), afterEvent("qwen-refresh", 300)]
+  }
 ]
 
 const contention: Scenario = {
   name: "qwen-code-0.12.0/contention",
   title: `${CONTENTION_ROUNDS.length} rounds of 3 qwen-auth token + 3 qwen -p at once on an expired token`,
-  // Refreshed tokens live 50 s: long enough that no Qwen Code process of a round sees the
-  // round's new token inside its 30 s refresh buffer, short enough to wait for between rounds.
-  // Refreshes take 1.5 s (a server's latency), so the processes of a round meet at the lock.
-  emulatorFlags: [...BASE_FLAGS, "--login-access-ttl", "2", "--access-ttl", "50", "--refresh-delay", "1500"],
-  timeoutMs: 9 * 60_000,
+  // Each round starts from a new login (`qwen-auth login --force`) whose token lives 2 s, so the
+  // round starts on an expired token without waiting; the round's refresh gives a 6 h token, so
+  // no process of the round sees it inside its refresh margin. Refreshes take 1.5 s (a server's
+  // latency), so the processes of a round meet at the lock.
+  emulatorFlags: [...BASE_FLAGS, "--login-access-ttl", "2", "--refresh-delay", "1500"],
+  timeoutMs: 8 * 60_000,
   run: async (s) => {
     const q = new QwenHome(s)
     q.prepare()
-    const login = await s.cliLogin([])
-    let expiresAt = Date.parse(login.expiresAt)
     let n = 0
     for (const round of CONTENTION_ROUNDS) {
       n++
-      await s.untilExpired(expiresAt)
+      const login = JSON.parse((await s.qwenAuth(["login", "--force", "--no-browser", "--json"])).stdout) as { expiresAt: string }
+      await s.untilExpired(Date.parse(login.expiresAt))
       const t0 = Date.now()
       const before = await s.stats()
       const seen = (await s.emu.events()).length
       const watch = q.watch()
       const launches = [
-        ...round.auth.map((at, i) => ({ at, make: () => q.spawnToken(`round ${n} qwen-auth token --json #${i + 1}`) })),
-        ...round.qwen.map((at, i) => ({ at, make: () => q.spawnAsk(V12, `round ${n} qwen ${i + 1}`) }))
+        ...round.auth.map((when, i) => ({ when, make: () => q.spawnToken(`round ${n} qwen-auth token --json #${i + 1}`) })),
+        ...round.qwen.map((when, i) => ({ when, make: () => q.spawnAsk(V12, `round ${n} qwen ${i + 1}`) }))
       ]
+      const reached = {
+        "qwen-lock": () => q.log().some((e) => e.ms >= t0 && e.event === "lock-create" && e.result === "created"),
+        "qwen-refresh": async () => (await s.stats()).refreshesHeld > before.refreshesHeld
+      }
+      const triggers: Array<string> = []
       const procs = await Promise.all(launches.map(async (l) => {
-        await sleep(l.at)
+        if (l.when.after !== undefined) {
+          const ok = await until(reached[l.when.after], 60_000)
+          check(ok, `round ${n}: the trigger ${l.when.after} never happened`)
+          triggers.push(`${l.when.after} at +${seconds(Date.now() - t0)}`)
+        }
+        await sleep(l.when.ms)
         return l.make()
       }))
       const done = await Promise.all(procs.map((p) => p.recorded))
@@ -501,10 +530,10 @@ const contention: Scenario = {
         `round ${n} (${round.name}): ${seconds(Date.now() - t0)}; refreshed by ${grants.map(who).join(", ") || "nobody"}; ` +
           `POSTs ${after.refreshRequests - before.refreshRequests}, grants ${after.refreshGrants - before.refreshGrants}, rejected ${after.refreshRejected - before.refreshRejected}; ` +
           `lock taken ${holders.filter((h) => qwenLocks.has(h)).length}× by Qwen Code, ${holders.filter((h) => !qwenLocks.has(h)).length}× by qwen-auth; ` +
-          `Qwen Code found it taken ${waits}×; Qwen Code API calls ${qwenApi.length}`
+          `Qwen Code found it taken ${waits}×; Qwen Code API calls ${qwenApi.length}` +
+          (triggers.length > 0 ? `; ${[...new Set(triggers.map((t) => t.replace(/ at .*/, "")))].map((k) => triggers.find((t) => t.startsWith(k))).join(", ")}` : "")
       )
       c.done(`round ${n} (${round.name})`)
-      expiresAt = own!.expiry_date
     }
   }
 }
