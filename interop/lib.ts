@@ -556,7 +556,7 @@ export const watchQwenDir = (dir: string, files: ReadonlyArray<string>): QwenDir
   let watcher: ReturnType<typeof watch> | undefined
   try {
     watcher = watch(dir, (_event, name) => {
-      if (typeof name === "string" && name.startsWith("oauth_creds.lock.stale.")) staleRenames.push({ name, at: Date.now() })
+      if (typeof name === "string" && name.startsWith("oauth_creds.lock.stale.") && !staleRenames.some((r) => r.name === name)) staleRenames.push({ name, at: Date.now() })
       check()
     })
   } catch {}

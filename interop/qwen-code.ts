@@ -566,9 +566,11 @@ const slowServer: Scenario = {
     const qwenRefresh = refreshes(events).find(isQwenCode)
     const c = new Checks()
     c.expect(qwenLock !== undefined, "Qwen Code never took oauth_creds.lock")
-    // Qwen Code's lock must stay its own from creation to its release after the refresh.
-    const during = watch.lockHistory().filter((h) => qwenLock !== undefined && h.at >= qwenLock.ms && (qwenRelease === undefined || h.at <= qwenRelease.ms))
-    const foreign = during.filter((h) => h.holder !== null && h.holder !== qwenLock?.id)
+    // Qwen Code's lock must stay its own from its creation until the server processed its refresh
+    // ("" is the instant between the exclusive create and the write of the id).
+    const end = qwenRefresh?.at ?? qwenRelease?.ms ?? Date.now()
+    const during = watch.lockHistory().filter((h) => qwenLock !== undefined && h.at >= qwenLock.ms && h.at < end)
+    const foreign = during.filter((h) => h.holder !== null && h.holder !== "" && h.holder !== qwenLock?.id)
     const vanished = during.filter((h) => h.holder === null)
     c.expect(foreign.length === 0 && vanished.length === 0,
       `Qwen Code's live lock was broken while its refresh was in flight: ${[...vanished.map((h) => `removed at +${seconds(h.at - t0)}`), ...foreign.map((h) => `taken by ${short(h.holder)} at +${seconds(h.at - t0)}`)].join(", ")}`)
@@ -586,7 +588,7 @@ const slowServer: Scenario = {
       `Qwen Code's refresh held from +${seconds(heldAt - t0)}; qwen-auth started at +${seconds(auth.startedAt - t0)}`,
       ...refreshes(events).map((e) => `refresh by ${who(e)} at +${seconds(e.at - t0)} → ${e.status}`),
       ...lockStory(q, t0),
-      `lock holders seen: ${watch.lockHistory().map((h) => `${h.holder === null ? "none" : short(h.holder)}@+${seconds(h.at - t0)}`).join(" ")}`,
+      `lock holders seen: ${watch.lockHistory().filter((h) => h.holder !== "").map((h) => `${h.holder === null ? "none" : short(h.holder)}@+${seconds(Math.max(0, h.at - t0))}`).join(" ")}`,
       `emulator: ${counters(stats)}, refreshesHeld ${stats.refreshesHeld}`,
       `qwen-auth stderr: ${ra.stderr.trim().split("\n").slice(-3).join(" | ") || "(empty)"}`
     ]
