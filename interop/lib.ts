@@ -5,7 +5,7 @@
  */
 import { type ChildProcess, spawn } from "node:child_process"
 import { createHash } from "node:crypto"
-import { appendFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs"
+import { appendFileSync, existsSync, mkdirSync, readFileSync, watch, writeFileSync } from "node:fs"
 import { dirname, join, resolve } from "node:path"
 import { fileURLToPath } from "node:url"
 
@@ -19,6 +19,8 @@ export const treeDir = join(cacheDir, "tree")
 export const pkgRoot = join(cacheDir, "pkg/node_modules/qwen-portal-auth")
 export const runDir = join(cacheDir, "run")
 export const guardPath = join(repoRoot, "interop/guard.cjs")
+/** The guard plus Qwen Code's URL rewriting and lock observation (interop/qwen-code-preload.cjs). */
+export const qwenPreloadPath = join(repoRoot, "interop/qwen-code-preload.cjs")
 export const emulatorScript = join(repoRoot, "scripts/qwen-emulator.ts")
 
 /** The project's Node 22 (the suite runs on it). */
@@ -46,6 +48,10 @@ export const releaseInfo = (release: Release): ReleaseInfo => ({
 })
 
 export const qwenAuthCli = join(pkgRoot, "dist/cli.js")
+
+export type QwenCodeRelease = "0.12.0" | "0.24.4"
+/** `qwen` of a Qwen Code release on Node 22 (written by scripts/interop.ts). */
+export const qwenCodeBin = (release: QwenCodeRelease) => join(cacheDir, `bin/qwen-${release}`)
 
 // =============================================================================
 // Small things
@@ -142,34 +148,88 @@ export interface RunOptions {
   readonly input?: string
 }
 
-/** Runs `argv` to completion in its own process group; on timeout the whole group is killed. */
-export const run = (argv: ReadonlyArray<string>, options: RunOptions): Promise<RunResult> =>
-  new Promise((resolvePromise, reject) => {
-    const started = Date.now()
-    const child = spawn(argv[0]!, argv.slice(1), { env: options.env, cwd: options.cwd, stdio: ["pipe", "pipe", "pipe"], detached: true })
-    live.add(child)
-    let stdout = ""
-    let stderr = ""
-    let timedOut = false
-    child.stdout!.setEncoding("utf8").on("data", (d: string) => (stdout += d))
-    child.stderr!.setEncoding("utf8").on("data", (d: string) => (stderr += d))
-    const timer = setTimeout(() => {
-      timedOut = true
-      killGroup(child, "SIGTERM")
-      setTimeout(() => killGroup(child, "SIGKILL"), 3000).unref()
-    }, options.timeoutMs)
+/** A program started in the background (its own process group). */
+export interface Started {
+  readonly pid: number | undefined
+  readonly startedAt: number
+  /** Resolves when it exited and its output closed (or it was killed on timeout). */
+  readonly done: Promise<RunResult>
+  /** Its output so far. */
+  stdout(): string
+  stderr(): string
+  /** Writes to its standard input (kept open with `keepStdin`). */
+  write(text: string): void
+  endInput(): void
+  /** Sends `sig` to the process itself (not its group). */
+  signal(sig: NodeJS.Signals): void
+  /** Waits until `test` holds for its stdout (polling); false on timeout or exit. */
+  waitForStdout(test: (stdout: string) => boolean, timeoutMs: number): Promise<boolean>
+}
+
+/**
+ * Starts `argv` in its own process group; on timeout the whole group is killed. Standard input is
+ * `input` then closed, unless `keepStdin` (then `write`/`endInput`).
+ */
+export const start = (argv: ReadonlyArray<string>, options: RunOptions & { readonly keepStdin?: boolean }): Started => {
+  const started = Date.now()
+  const child = spawn(argv[0]!, argv.slice(1), { env: options.env, cwd: options.cwd, stdio: ["pipe", "pipe", "pipe"], detached: true })
+  live.add(child)
+  let stdout = ""
+  let stderr = ""
+  let timedOut = false
+  let exited = false
+  child.stdout!.setEncoding("utf8").on("data", (d: string) => (stdout += d))
+  child.stderr!.setEncoding("utf8").on("data", (d: string) => (stderr += d))
+  child.stdin!.on("error", () => {})
+  const timer = setTimeout(() => {
+    timedOut = true
+    killGroup(child, "SIGTERM")
+    setTimeout(() => killGroup(child, "SIGKILL"), 3000).unref()
+  }, options.timeoutMs)
+  const done = new Promise<RunResult>((resolvePromise, reject) => {
     child.on("error", (e) => {
       clearTimeout(timer)
       live.delete(child)
+      exited = true
       reject(e)
     })
     child.on("close", (code, signal) => {
       clearTimeout(timer)
       live.delete(child)
+      exited = true
       resolvePromise({ pid: child.pid, code, signal, stdout, stderr, ms: Date.now() - started, timedOut })
     })
-    child.stdin!.end(options.input ?? "")
   })
+  if (options.keepStdin) {
+    if (options.input !== undefined) child.stdin!.write(options.input)
+  } else child.stdin!.end(options.input ?? "")
+  return {
+    pid: child.pid,
+    startedAt: started,
+    done,
+    stdout: () => stdout,
+    stderr: () => stderr,
+    write: (text) => void child.stdin!.write(text),
+    endInput: () => void child.stdin!.end(),
+    signal: (sig) => {
+      try {
+        child.kill(sig)
+      } catch {}
+    },
+    waitForStdout: async (test, timeoutMs) => {
+      const until = Date.now() + timeoutMs
+      while (Date.now() < until) {
+        if (test(stdout)) return true
+        if (exited) return test(stdout)
+        await sleep(50)
+      }
+      return test(stdout)
+    }
+  }
+}
+
+/** Runs `argv` to completion in its own process group; on timeout the whole group is killed. */
+export const run = (argv: ReadonlyArray<string>, options: RunOptions): Promise<RunResult> => start(argv, options).done
 
 export interface PtyAnswer {
   /** The prompt's question (the last `◆` line before it), as shown. */
@@ -273,17 +333,38 @@ export const runPty = (argv: ReadonlyArray<string>, options: RunOptions): Promis
 
 /** The counters of `GET /__emulator/stats` the scenarios read (src/emulator/Stats.ts). */
 export interface Stats {
+  readonly deviceAuthorizations: number
   readonly deviceGrants: number
   readonly refreshRequests: number
   readonly refreshGrants: number
   readonly refreshRejected: number
+  readonly refreshesHeld: number
+  readonly liveRefreshTokens: number
   readonly apiCalls: number
   readonly apiUnauthorized: number
 }
 
+/** One entry of `GET /__emulator/events` (src/emulator/EmulatorState.ts): tokens as digests. */
+export type EmulatorEvent =
+  | { readonly kind: "device-grant"; readonly at: number; readonly client: string | null; readonly issuedAccess: string; readonly issuedRefresh: string }
+  | {
+    readonly kind: "refresh"
+    readonly at: number
+    readonly client: string | null
+    readonly status: number
+    readonly refreshToken: string | null
+    readonly issuedAccess: string | null
+    readonly issuedRefresh: string | null
+  }
+  | { readonly kind: "api"; readonly at: number; readonly client: string | null; readonly status: number; readonly accessToken: string | null }
+
+/** What the emulator's events show of a token: the first 12 hex digits of its SHA-256. */
+export const digest = (token: string) => sha256(token).slice(0, 12)
+
 export interface Emulator {
   readonly url: string
   stats(): Promise<Stats>
+  events(): Promise<Array<EmulatorEvent>>
   stop(): Promise<void>
   output(): string
 }
@@ -323,6 +404,7 @@ export const startEmulator = (flags: ReadonlyArray<string>, env: Record<string, 
         url,
         output: () => out,
         stats: async () => (await (await fetch(`${url}/__emulator/stats`)).json()) as Stats,
+        events: async () => ((await (await fetch(`${url}/__emulator/events`)).json()) as { events: Array<EmulatorEvent> }).events,
         stop: () =>
           new Promise<void>((done) => {
             if (child.exitCode !== null || child.signalCode !== null) return done()
@@ -420,4 +502,73 @@ export const ensureDir = (path: string) => {
 export const writeText = (path: string, text: string) => {
   ensureDir(dirname(path))
   writeFileSync(path, text)
+}
+
+// =============================================================================
+// Watching ~/.qwen while processes run
+// =============================================================================
+
+export interface LockState {
+  readonly at: number
+  /** The lock file's content (its holder's id), or null when there is none. */
+  readonly holder: string | null
+}
+
+export interface QwenDirWatch {
+  /** Watched files that were there and then were not (deleted, not replaced by a rename). */
+  deletions(): ReadonlyArray<{ readonly file: string; readonly at: number }>
+  /** Every change of `oauth_creds.lock`, in order, starting with its state when watching began. */
+  lockHistory(): ReadonlyArray<LockState>
+  /** `oauth_creds.lock.stale.*` names that appeared (a stale-lock takeover renames the lock aside). */
+  staleRenames(): ReadonlyArray<{ readonly name: string; readonly at: number }>
+  stop(): void
+}
+
+/**
+ * Watches a Qwen home folder (inotify events plus a 20 ms poll): which of `files` disappear, how
+ * the lock's holder changes, and stale-lock takeovers. Reads only.
+ */
+export const watchQwenDir = (dir: string, files: ReadonlyArray<string>): QwenDirWatch => {
+  ensureDir(dir)
+  const lockPath = join(dir, "oauth_creds.lock")
+  const present = new Map(files.map((f) => [f, existsSync(join(dir, f))]))
+  const deletions: Array<{ file: string; at: number }> = []
+  const lockHistory: Array<LockState> = []
+  const staleRenames: Array<{ name: string; at: number }> = []
+  const readLock = () => {
+    try {
+      return readFileSync(lockPath, "utf8")
+    } catch {
+      return null
+    }
+  }
+  const check = () => {
+    const at = Date.now()
+    for (const f of files) {
+      const now = existsSync(join(dir, f))
+      if (present.get(f) === true && !now) deletions.push({ file: f, at })
+      present.set(f, now)
+    }
+    const holder = readLock()
+    if (lockHistory.length === 0 || lockHistory[lockHistory.length - 1]!.holder !== holder) lockHistory.push({ at, holder })
+  }
+  check()
+  let watcher: ReturnType<typeof watch> | undefined
+  try {
+    watcher = watch(dir, (_event, name) => {
+      if (typeof name === "string" && name.startsWith("oauth_creds.lock.stale.") && !staleRenames.some((r) => r.name === name)) staleRenames.push({ name, at: Date.now() })
+      check()
+    })
+  } catch {}
+  const timer = setInterval(check, 20)
+  return {
+    deletions: () => deletions,
+    lockHistory: () => lockHistory,
+    staleRenames: () => staleRenames,
+    stop: () => {
+      check()
+      clearInterval(timer)
+      watcher?.close()
+    }
+  }
 }

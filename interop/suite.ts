@@ -1,6 +1,7 @@
 /**
- * The interop scenarios: the real OpenClaw 2026.3.24 and 2026.9.6 with the packed qwen-auth,
- * against the emulator, each scenario in a throwaway home with its own emulator. Started by
+ * The interop scenarios: the real OpenClaw 2026.3.24 and 2026.9.6 and the real Qwen Code 0.12.0
+ * and 0.24.4 (interop/qwen-code.ts) with the packed qwen-auth, against the emulator, each scenario
+ * in a throwaway home with its own emulator. Started by
  * `scripts/interop.ts` (`npm run test:interop`) after the installs, inside a loopback-only network
  * namespace where the machine allows it; every Node process here also loads `interop/guard.cjs`.
  *
@@ -42,10 +43,13 @@ import {
   short,
   sleep,
   sqliteProfile,
+  start,
+  type Started,
   startEmulator,
   tail,
   writeText
 } from "./lib.ts"
+import { qwenCodeScenarios } from "./qwen-code.ts"
 
 // node:sqlite (read-only peeks at 2026.9.6's store) warns once that it is experimental.
 process.removeAllListeners("warning")
@@ -61,7 +65,7 @@ const REPLY = "qwen-emulator reply to"
 // One scenario's session
 // =============================================================================
 
-class Session {
+export class Session {
   readonly dir: string
   readonly home: string
   readonly logs: string
@@ -127,9 +131,9 @@ class Session {
   async step(
     label: string,
     argv: ReadonlyArray<string>,
-    options: { timeoutMs?: number; env?: Record<string, string>; anyExit?: boolean } = {}
+    options: { timeoutMs?: number; env?: Record<string, string>; anyExit?: boolean; cwd?: string } = {}
   ): Promise<RunResult & { log: string }> {
-    const result = await run(argv, { env: options.env ?? this.env(), cwd: this.home, timeoutMs: options.timeoutMs ?? 120_000 })
+    const result = await run(argv, { env: options.env ?? this.env(), cwd: options.cwd ?? this.home, timeoutMs: options.timeoutMs ?? 120_000 })
     const log = this.record(label, result)
     check(!result.timedOut, `\`${label}\` did not finish within ${seconds(options.timeoutMs ?? 120_000)} (${log}.*)\n${tail(result.stderr)}`)
     if (!options.anyExit) {
@@ -138,8 +142,29 @@ class Session {
     return { ...result, log }
   }
 
+  /** qwen-auth on the Node of this scenario's OpenClaw release (Node 22 without one). */
   qwenAuth(args: ReadonlyArray<string>, options: { anyExit?: boolean; timeoutMs?: number } = {}) {
-    return this.step(`qwen-auth ${args.join(" ")}`, [this.rel.node, qwenAuthCli, ...args], options)
+    return this.step(`qwen-auth ${args.join(" ")}`, [this.r?.node ?? node22, qwenAuthCli, ...args], options)
+  }
+
+  /**
+   * Starts a program in the background; its output is recorded under logs/ when it ends (numbered
+   * in the order they end). `recorded` fails the scenario on a timeout, never on its exit code.
+   */
+  spawn(
+    label: string,
+    argv: ReadonlyArray<string>,
+    options: { env?: Record<string, string>; cwd?: string; timeoutMs?: number; keepStdin?: boolean } = {}
+  ): Started & { readonly label: string; readonly recorded: Promise<RunResult & { log: string }> } {
+    const timeoutMs = options.timeoutMs ?? 120_000
+    const started = start(argv, { env: options.env ?? this.env(), cwd: options.cwd ?? this.home, timeoutMs, ...(options.keepStdin ? { keepStdin: true } : {}) })
+    const recorded = started.done.then((result) => {
+      const log = this.record(label, result)
+      check(!result.timedOut, `\`${label}\` did not finish within ${seconds(timeoutMs)} (${log}.*)\n${tail(result.stderr)}`)
+      return { ...result, log }
+    })
+    recorded.catch(() => {})
+    return { ...started, label, recorded }
   }
 
   openclaw(args: ReadonlyArray<string>, options: { anyExit?: boolean; timeoutMs?: number } = {}) {
@@ -257,12 +282,14 @@ class Session {
 // Scenarios
 // =============================================================================
 
-interface Scenario {
+export interface Scenario {
   readonly name: string
   readonly release?: Release
   readonly title: string
   readonly emulatorFlags?: ReadonlyArray<string>
   readonly guardSelfCheck?: boolean
+  /** Default: SCENARIO_TIMEOUT_MS. */
+  readonly timeoutMs?: number
   readonly run: (s: Session) => Promise<void>
 }
 
@@ -582,6 +609,10 @@ both((release) => ({
   }
 }))
 
+// --- Qwen Code ----------------------------------------------------------------------------------------
+
+scenarios.push(...qwenCodeScenarios)
+
 // =============================================================================
 // Runner
 // =============================================================================
@@ -612,13 +643,15 @@ const runScenario = async (scenario: Scenario): Promise<Outcome> => {
   let error: string | undefined
   try {
     s.emu = await startEmulator(scenario.emulatorFlags ?? [], s.env(node22), join(s.logs, "emulator.log"))
-    await withTimeout(scenario.run(s), SCENARIO_TIMEOUT_MS, scenario.name)
+    await withTimeout(scenario.run(s), scenario.timeoutMs ?? SCENARIO_TIMEOUT_MS, scenario.name)
   } catch (e) {
     error = e instanceof Failure ? e.message : (e as Error)?.stack ?? String(e)
     // A scenario that ran out of time may still have programs running: end them (only ours).
     if (e instanceof TimeoutFailure) killAllStarted()
   } finally {
     await s.emu?.stop()
+    // Programs a failed scenario left running in the background (only ours).
+    killAllStarted()
   }
   const refusals = s.refusals()
   if (!scenario.guardSelfCheck) {

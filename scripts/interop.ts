@@ -1,5 +1,6 @@
 /**
- * `npm run test:interop`: qwen-auth against the real OpenClaw 2026.3.24 and 2026.9.6.
+ * `npm run test:interop`: qwen-auth against the real OpenClaw 2026.3.24 and 2026.9.6 and the real
+ * Qwen Code 0.12.0 and 0.24.4.
  *
  * 1. Install (network allowed): the releases pinned in `interop/package.json` +
  *    `interop/package-lock.json` go into the git-ignored `.cache/interop/tree/`, reused while the
@@ -11,7 +12,9 @@
  * 3. Type-check the suite (`interop/tsconfig.json`).
  * 4. Run `interop/suite.ts` with nothing reaching past 127.0.0.1, enforced twice: inside a network
  *    namespace holding only loopback (`unshare --net --map-root-user`) where the machine allows it,
- *    and always with `interop/guard.cjs` preloaded into every Node process (`NODE_OPTIONS`).
+ *    and always with `interop/guard.cjs` preloaded into every Node process (`NODE_OPTIONS`; Qwen
+ *    Code gets `interop/qwen-code-preload.cjs`, which loads the guard and sends its hard-coded
+ *    Qwen hosts to the emulator).
  *
  * Prints every phase's duration and the total; the whole run must stay within 30 minutes.
  * `QWEN_INTEROP_NETNS=0` runs without the namespace (guard only); `INTEROP_ONLY=<text>` runs the
@@ -33,6 +36,11 @@ const node24 = join(tree, "node_modules/node/bin/node")
 const RELEASES = [
   { release: "2026.3.24", node: node22 },
   { release: "2026.9.6", node: node24 }
+] as const
+/** Qwen Code releases, each on the project's Node 22 (what hosts.md measured them on), by their package `bin`. */
+const QWEN_CODE = [
+  { release: "0.12.0", bin: "cli.js" },
+  { release: "0.24.4", bin: "cli-entry.js" }
 ] as const
 const BUDGET_MS = 30 * 60_000
 /** Bump when the install steps change, so a cached tree made the old way is not reused. */
@@ -95,12 +103,15 @@ if (!process.versions.node.startsWith("22.")) {
   fail(`runs on the project's Node 22 (node_modules/.bin/node), not ${process.version}: use \`npm run test:interop\``)
 }
 
-await phase("install OpenClaw releases", async () => {
+await phase("install OpenClaw and Qwen Code releases", async () => {
   const manifest = readFileSync(join(root, "interop/package.json"))
   const lock = readFileSync(join(root, "interop/package-lock.json"))
   const hash = createHash("sha256").update(manifest).update(lock).update(INSTALL_RECIPE).digest("hex")
   const stamp = join(tree, ".interop-install.json")
-  const entries = RELEASES.map((r) => join(tree, `node_modules/openclaw-${r.release}/openclaw.mjs`))
+  const entries = [
+    ...RELEASES.map((r) => join(tree, `node_modules/openclaw-${r.release}/openclaw.mjs`)),
+    ...QWEN_CODE.map((q) => join(tree, `node_modules/qwen-code-${q.release}/${q.bin}`))
+  ]
   const cached = existsSync(stamp) ? (JSON.parse(readFileSync(stamp, "utf8")) as { hash?: string }) : undefined
   if (process.env.CI === undefined && cached?.hash === hash && existsSync(node24) && entries.every((e) => existsSync(e))) {
     console.log(`   reusing .cache/interop/tree (lockfile sha256 ${hash.slice(0, 12)}… unchanged)`)
@@ -143,6 +154,23 @@ await phase("versions", async () => {
     if (!text.includes(`OpenClaw ${r.release} `)) fail(`${bin} --version printed ${JSON.stringify(text)} (${out.stderr ?? ""})`)
     const nodeVersion = spawnSync(r.node, ["--version"], { encoding: "utf8" }).stdout.trim()
     console.log(`   ${text} on Node ${nodeVersion}`)
+  }
+  for (const q of QWEN_CODE) {
+    const entry = join(tree, `node_modules/qwen-code-${q.release}/${q.bin}`)
+    const bin = join(binDir, `qwen-${q.release}`)
+    // `qwen` of this release on Node 22 (exec, so the pid is Qwen Code's; 0.24.4's entry spawns cli.js).
+    writeFileSync(bin, `#!/bin/sh\nexec '${node22}' '${entry}' "$@"\n`)
+    chmodSync(bin, 0o755)
+    const home = join(cache, "version-home")
+    mkdirSync(home, { recursive: true })
+    const out = spawnSync(bin, ["--version"], {
+      encoding: "utf8",
+      timeout: 60_000,
+      env: { PATH: pathWith(node22), HOME: home, QWEN_CODE_NO_RELAUNCH: "true", NODE_OPTIONS: `--require=${join(root, "interop/guard.cjs")}` }
+    })
+    const text = `${out.stdout ?? ""}`.trim()
+    if (text !== q.release) fail(`${bin} --version printed ${JSON.stringify(text)} (${out.stderr ?? ""})`)
+    console.log(`   Qwen Code ${text} on Node ${process.version}`)
   }
 })
 
@@ -216,8 +244,8 @@ const suiteCode = await phase("scenarios", () =>
 
 const total = Date.now() - started
 console.log("\ntest:interop timings")
-for (const [name, ms] of timings) console.log(`  ${name.padEnd(28)} ${seconds(ms).padStart(8)}`)
-console.log(`  ${"total".padEnd(28)} ${seconds(total).padStart(8)}  (budget ${seconds(BUDGET_MS)})`)
+for (const [name, ms] of timings) console.log(`  ${name.padEnd(40)} ${seconds(ms).padStart(8)}`)
+console.log(`  ${"total".padEnd(40)} ${seconds(total).padStart(8)}  (budget ${seconds(BUDGET_MS)})`)
 console.log(`  isolation: ${isolation.mode === "netns" ? "network namespace + guard preload" : `guard preload only (${isolation.why})`}`)
 const suiteRefusals = existsSync(suiteGuardLog) ? readFileSync(suiteGuardLog, "utf8").trim() : ""
 if (suiteRefusals !== "") fail(`the suite process itself tried to leave 127.0.0.1:\n${suiteRefusals}`)

@@ -20,17 +20,33 @@ const badRequest = (message: string) =>
     { status: 400 }
   )
 
+/** A message's text: a string, or the `text` parts of an array of content parts joined. */
+const textOf = (content: unknown): string | undefined => {
+  if (typeof content === "string") return content
+  if (!Array.isArray(content)) return undefined
+  const texts = content.flatMap((part) =>
+    part !== null && typeof part === "object" && (part as { type?: unknown }).type === "text" &&
+      typeof (part as { text?: unknown }).text === "string"
+      ? [(part as { text: string }).text]
+      : []
+  )
+  return texts.length === 0 ? undefined : texts.join("")
+}
+
 const lastUserText = (messages: ReadonlyArray<unknown>): string => {
   for (let i = messages.length - 1; i >= 0; i--) {
     const m = messages[i] as { role?: unknown; content?: unknown } | null
-    if (m !== null && typeof m === "object" && m.role === "user" && typeof m.content === "string") return m.content
+    if (m === null || typeof m !== "object" || m.role !== "user") continue
+    const text = textOf(m.content)
+    if (text !== undefined) return text
   }
   return ""
 }
 
 /**
  * `POST /v1/chat/completions`: a fixed assistant reply that quotes the last user message (so a
- * test can tell its request arrived). `stream: true` gets the same reply as server-sent events.
+ * test can tell its request arrived; content given as an array of parts, as Qwen Code sends it,
+ * is quoted by its text parts). `stream: true` gets the same reply as server-sent events.
  */
 export const chatCompletion = (body: string, now: number): HttpServerResponse.HttpServerResponse => {
   let request: { model?: unknown; messages?: unknown; stream?: unknown }

@@ -40,12 +40,19 @@ export interface EmulatorConfig {
   /** Omit `interval` from device responses (the required interval is still `interval`). */
   readonly noInterval: boolean
   readonly accessTtl: number
+  /** Access token lifetime of device grants (logins) only; `undefined` = `accessTtl`. */
+  readonly loginAccessTtl: number | undefined
   readonly noRotate: boolean
   readonly quota: number
   /** `undefined` = the emulator's own origin; `"none"` omits the field. */
   readonly resourceUrl: string | undefined
   /** `resource_url` in refresh answers only (a server that moves or turns hostile after login); `undefined` = as `resourceUrl`. */
   readonly refreshResourceUrl: string | undefined
+  /**
+   * Milliseconds the token endpoint holds every `refresh_token` grant before processing it (a slow
+   * server); 0 = answer at once. A client that gives up meanwhile leaves the refresh token unspent.
+   */
+  readonly refreshDelay: number
   readonly quirk: ReadonlyArray<Quirk>
   readonly faultRate: number
   /** Kinds to draw from; empty with a positive rate means all kinds. */
@@ -66,10 +73,12 @@ export const defaultConfig: EmulatorConfig = {
   interval: 5,
   noInterval: false,
   accessTtl: 21_600,
+  loginAccessTtl: undefined,
   noRotate: false,
   quota: 2000,
   resourceUrl: undefined,
   refreshResourceUrl: undefined,
+  refreshDelay: 0,
   quirk: [],
   faultRate: 0,
   faults: [],

@@ -78,6 +78,51 @@ const oauthError = (status: number, error: string, description: string): Reply =
 
 const words = (scope: string) => new Set(scope.split(/\s+/).filter((w) => w !== ""))
 
+/**
+ * One entry of `GET /__emulator/events`: which token each grant issued and each API call or
+ * refresh presented, as the first 12 hex digits of its SHA-256 (never the token itself), so a test
+ * can tell which process used which token.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export type EmulatorEvent =
+  | {
+    readonly kind: "device-grant"
+    readonly at: number
+    readonly client: string | null
+    readonly issuedAccess: string
+    readonly issuedRefresh: string
+  }
+  | {
+    readonly kind: "refresh"
+    readonly at: number
+    readonly client: string | null
+    readonly status: number
+    readonly refreshToken: string | null
+    readonly issuedAccess: string | null
+    readonly issuedRefresh: string | null
+  }
+  | {
+    readonly kind: "api"
+    readonly at: number
+    readonly client: string | null
+    readonly status: number
+    readonly accessToken: string | null
+  }
+
+/**
+ * The request header a test client may send to name itself in events (`client`); the emulator
+ * never acts on it.
+ */
+export const CLIENT_HEADER = "x-emulator-client"
+
+/** How many events the emulator keeps (the oldest are dropped). */
+export const MAX_EVENTS = 5000
+
+/** The first 12 hex digits of a token's SHA-256: what events show of it. */
+export const tokenDigest = (token: string): string => createHash("sha256").update(token).digest("hex").slice(0, 12)
+
 /** @since 0.1.0 @category models */
 export type ApiCheck = { readonly _tag: "Allowed" } | { readonly _tag: "Rejected"; readonly reply: Reply }
 
@@ -90,6 +135,8 @@ export class EmulatorState {
   readonly origin: string
   readonly secrets: Secrets
   counters: Counters = emptyCounters()
+  /** Grants, refreshes and API calls in order (bounded by `MAX_EVENTS`). */
+  events: Array<EmulatorEvent> = []
   private devices = new Map<string, Device>()
   private userCodes = new Map<string, string>()
   /** Live access tokens → expiry (ms). */
@@ -157,13 +204,14 @@ export class EmulatorState {
   // ---------------------------------------------------------------------------------------------
   // Token endpoint (RFC 8628 §3.4–3.5, RFC 6749 §6)
 
-  token(form: Form, now: number): Reply {
-    if (form.grant_type === DEVICE_GRANT_TYPE) return this.devicePoll(form, now)
-    if (form.grant_type === "refresh_token") return this.refresh(form, now)
+  /** `client`: the `x-emulator-client` header, recorded in events only. */
+  token(form: Form, now: number, client: string | null = null): Reply {
+    if (form.grant_type === DEVICE_GRANT_TYPE) return this.devicePoll(form, now, client)
+    if (form.grant_type === "refresh_token") return this.refresh(form, now, client)
     return oauthError(400, "unsupported_grant_type", "grant_type must be the device code or refresh_token grant.")
   }
 
-  private devicePoll(form: Form, now: number): Reply {
+  private devicePoll(form: Form, now: number, client: string | null): Reply {
     this.counters.tokenPolls++
     if (form.client_id !== this.config.clientId) {
       return oauthError(401, "invalid_client", "Unknown client_id.")
@@ -213,7 +261,15 @@ export class EmulatorState {
     device.status = "issued"
     this.userCodes.delete(device.userCode)
     this.counters.deviceGrants++
-    return this.issue(device.scope, now, undefined)
+    const reply = this.issue(device.scope, now, undefined)
+    const issued = reply.body as { access_token: string; refresh_token: string }
+    this.record({ kind: "device-grant", at: now, client, issuedAccess: tokenDigest(issued.access_token), issuedRefresh: tokenDigest(issued.refresh_token) })
+    return reply
+  }
+
+  private record(event: EmulatorEvent): void {
+    this.events.push(event)
+    if (this.events.length > MAX_EVENTS) this.events.splice(0, this.events.length - MAX_EVENTS)
   }
 
   private pending(): Reply {
@@ -223,7 +279,22 @@ export class EmulatorState {
       : oauthError(400, "authorization_pending", "The user has not approved the request yet.")
   }
 
-  private refresh(form: Form, now: number): Reply {
+  private refresh(form: Form, now: number, client: string | null): Reply {
+    const reply = this.refreshStep(form, now)
+    const issued = reply.status === 200 ? (reply.body as { access_token?: string; refresh_token?: string }) : undefined
+    this.record({
+      kind: "refresh",
+      at: now,
+      client,
+      status: reply.status,
+      refreshToken: form.refresh_token === undefined || form.refresh_token === "" ? null : tokenDigest(form.refresh_token),
+      issuedAccess: issued?.access_token === undefined ? null : tokenDigest(issued.access_token),
+      issuedRefresh: issued?.refresh_token === undefined ? null : tokenDigest(issued.refresh_token)
+    })
+    return reply
+  }
+
+  private refreshStep(form: Form, now: number): Reply {
     this.counters.refreshRequests++
     if (form.client_id !== this.config.clientId) {
       return oauthError(401, "invalid_client", "Unknown client_id.")
@@ -246,7 +317,8 @@ export class EmulatorState {
   /** Mints an access token, and a refresh token unless `keep` (no rotation) is given. */
   private issue(scope: string, now: number, keep: string | undefined, refreshing = false): Reply {
     const accessToken = this.secrets.token()
-    this.accessTokens.set(accessToken, now + this.config.accessTtl * 1000)
+    const ttl = refreshing ? this.config.accessTtl : this.config.loginAccessTtl ?? this.config.accessTtl
+    this.accessTokens.set(accessToken, now + ttl * 1000)
     let refreshToken = keep
     if (refreshToken === undefined) {
       refreshToken = this.secrets.token()
@@ -259,7 +331,7 @@ export class EmulatorState {
         access_token: accessToken,
         token_type: "Bearer",
         refresh_token: refreshToken,
-        expires_in: this.config.accessTtl,
+        expires_in: ttl,
         scope,
         ...(resourceUrl === "none" ? {} : { resource_url: resourceUrl })
       }
@@ -269,10 +341,22 @@ export class EmulatorState {
   // ---------------------------------------------------------------------------------------------
   // API (Bearer + daily quota)
 
-  checkApi(authorization: string | undefined, now: number): ApiCheck {
-    this.counters.apiCalls++
+  checkApi(authorization: string | undefined, now: number, client: string | null = null): ApiCheck {
     const match = /^Bearer\s+(\S+)\s*$/i.exec(authorization ?? "")
-    const expiry = match === null ? undefined : this.accessTokens.get(match[1]!)
+    const check = this.checkApiStep(match === null ? undefined : match[1]!, now)
+    this.record({
+      kind: "api",
+      at: now,
+      client,
+      status: check._tag === "Allowed" ? 200 : check.reply.status,
+      accessToken: match === null ? null : tokenDigest(match[1]!)
+    })
+    return check
+  }
+
+  private checkApiStep(token: string | undefined, now: number): ApiCheck {
+    this.counters.apiCalls++
+    const expiry = token === undefined ? undefined : this.accessTokens.get(token)
     if (expiry === undefined || now >= expiry) {
       this.counters.apiUnauthorized++
       return {
@@ -329,6 +413,7 @@ export class EmulatorState {
     this.devices.clear()
     this.userCodes.clear()
     this.counters = emptyCounters()
+    this.events = []
     this.quotaDay = -1
     this.quotaUsed = 0
   }

@@ -12,7 +12,7 @@ import { Clock, Effect } from "effect"
 import { HttpRouter, HttpServerRequest, HttpServerResponse } from "effect/http"
 import type * as Http from "node:http"
 import type { FaultKind } from "./EmulatorConfig.ts"
-import type { EmulatorState, Form, Reply } from "./EmulatorState.ts"
+import { CLIENT_HEADER, type EmulatorState, type Form, type Reply } from "./EmulatorState.ts"
 import type { FaultPlan } from "./Faults.ts"
 import * as Api from "./ApiResponses.ts"
 
@@ -67,11 +67,14 @@ const FAULT_HTML = "<!DOCTYPE html><html><head><title>Service busy</title></head
 /**
  * Wraps an OAuth/API handler with fault injection and the disconnect check. `process` receives
  * the raw body and `now`, runs synchronously (one atomic state step) and returns the response.
+ * `hold` (from the body) is how many milliseconds to wait before processing (a slow server): the
+ * request is processed only if its client is still there afterwards.
  */
 const faultable = (
   state: EmulatorState,
   plan: FaultPlan,
-  process: (req: HttpServerRequest.HttpServerRequest, body: string, now: number) => HttpServerResponse.HttpServerResponse
+  process: (req: HttpServerRequest.HttpServerRequest, body: string, now: number) => HttpServerResponse.HttpServerResponse,
+  hold: (body: string) => number = () => 0
 ) =>
   Effect.gen(function*() {
     const req = yield* HttpServerRequest.HttpServerRequest
@@ -93,6 +96,11 @@ const faultable = (
         break
     }
     const body = yield* Effect.orElseSucceed(req.text, () => "")
+    const holdMs = hold(body)
+    if (holdMs > 0) {
+      state.counters.refreshesHeld++
+      yield* Effect.sleep(holdMs)
+    }
     if (clientGone(req)) {
       state.counters.clientAborts++
       return yield* Effect.interrupt
@@ -102,6 +110,12 @@ const faultable = (
     if (fault === "lost-response") return yield* hangUp(req)
     return response
   })
+
+/** The test client's self-description (`x-emulator-client`), for events only. */
+const clientOf = (req: HttpServerRequest.HttpServerRequest): string | null => {
+  const value = req.headers[CLIENT_HEADER]
+  return typeof value === "string" && value !== "" ? value.slice(0, 200) : null
+}
 
 const userCodeOf = (req: HttpServerRequest.HttpServerRequest, body: string): string | undefined =>
   new URL(req.url, "http://127.0.0.1").searchParams.get("user_code") ?? parseForm(body).user_code
@@ -154,13 +168,18 @@ export const routesLayer = (state: EmulatorState, plan: FaultPlan) =>
     HttpRouter.route(
       "POST",
       "/api/v1/oauth2/token",
-      faultable(state, plan, (_req, body, now) => toResponse(state.token(parseForm(body), now)))
+      faultable(
+        state,
+        plan,
+        (req, body, now) => toResponse(state.token(parseForm(body), now, clientOf(req))),
+        (body) => (parseForm(body).grant_type === "refresh_token" ? state.config.refreshDelay : 0)
+      )
     ),
     HttpRouter.route(
       "GET",
       "/v1/models",
       faultable(state, plan, (req, _body, now) => {
-        const check = state.checkApi(req.headers.authorization, now)
+        const check = state.checkApi(req.headers.authorization, now, clientOf(req))
         return check._tag === "Rejected" ? toResponse(check.reply) : HttpServerResponse.jsonUnsafe(Api.models(now))
       })
     ),
@@ -168,7 +187,7 @@ export const routesLayer = (state: EmulatorState, plan: FaultPlan) =>
       "POST",
       "/v1/chat/completions",
       faultable(state, plan, (req, body, now) => {
-        const check = state.checkApi(req.headers.authorization, now)
+        const check = state.checkApi(req.headers.authorization, now, clientOf(req))
         return check._tag === "Rejected" ? toResponse(check.reply) : Api.chatCompletion(body, now)
       })
     ),
@@ -195,5 +214,6 @@ export const routesLayer = (state: EmulatorState, plan: FaultPlan) =>
       "GET",
       "/__emulator/stats",
       Effect.map(Clock.currentTimeMillis, (now) => HttpServerResponse.jsonUnsafe(state.stats(now)))
-    )
+    ),
+    HttpRouter.route("GET", "/__emulator/events", Effect.sync(() => HttpServerResponse.jsonUnsafe({ events: state.events })))
   ])

@@ -36,6 +36,8 @@ export interface Counters {
   faultsLostResponse: number
   /** Requests whose client went away before they were processed (not processed). */
   clientAborts: number
+  /** Refresh grants held back by `--refresh-delay` before processing (any outcome). */
+  refreshesHeld: number
 }
 
 /**
@@ -74,5 +76,6 @@ export const emptyCounters = (): Counters => ({
   faultsDrop: 0,
   faultsHtml: 0,
   faultsLostResponse: 0,
-  clientAborts: 0
+  clientAborts: 0,
+  refreshesHeld: 0
 })

@@ -26,10 +26,12 @@ export const USAGE = `usage: npm run -s emulator -- [flags]
   --interval S              required poll interval in seconds (5)
   --no-interval             omit "interval" from device responses
   --access-ttl S            access token lifetime in seconds (21600)
+  --login-access-ttl S      access token lifetime of logins (device grants) only (default: --access-ttl)
   --no-rotate               keep refresh tokens valid after use
   --quota N                 API calls per UTC day (2000)
   --resource-url V|none     resource_url in token responses (default: own origin)
   --refresh-resource-url V|none  resource_url in refresh answers only (default: as --resource-url)
+  --refresh-delay MS        hold each refresh_token grant MS milliseconds before processing it (0)
   --quirk pending-200       answer pending polls with HTTP 200 {"status":"pending"}
   --fault-rate F            share (0..1) of OAuth and API requests that get a fault (0)
   --faults LIST             comma list of 500,delay,drop,html,lost-response (default none)
@@ -42,12 +44,14 @@ const NUMBER_FLAGS = {
   "--device-code-ttl": "deviceCodeTtl",
   "--interval": "interval",
   "--access-ttl": "accessTtl",
+  "--login-access-ttl": "loginAccessTtl",
   "--quota": "quota",
-  "--fault-rate": "faultRate"
+  "--fault-rate": "faultRate",
+  "--refresh-delay": "refreshDelay"
 } as const
 
-const INTEGER_FLAGS = new Set(["--port", "--auto-approve-after", "--slow-down-polls", "--quota"])
-const POSITIVE_FLAGS = new Set(["--auto-approve-after", "--device-code-ttl", "--access-ttl"])
+const INTEGER_FLAGS = new Set(["--port", "--auto-approve-after", "--slow-down-polls", "--quota", "--refresh-delay"])
+const POSITIVE_FLAGS = new Set(["--auto-approve-after", "--device-code-ttl", "--access-ttl", "--login-access-ttl"])
 
 const isCount = (s: string | undefined): s is string => s !== undefined && /^\d+$/.test(s)
 

@@ -38,7 +38,8 @@ describe("parseFlags", () => {
       "--port", "8123", "--client-id", "cid", "--scope", "openid email", "--auto-approve-after", "3",
       "--slow-down-polls", "2", "--device-code-ttl", "30", "--interval", "1", "--no-interval",
       "--access-ttl", "60", "--no-rotate", "--quota", "5", "--resource-url", "none", "--quirk", "pending-200",
-      "--fault-rate", "0.25", "--faults", "500,delay,drop,html,lost-response", "--seed", "abc"
+      "--fault-rate", "0.25", "--faults", "500,delay,drop,html,lost-response", "--seed", "abc", "--refresh-delay", "1500",
+      "--login-access-ttl", "2"
     ])).toEqual({
       port: 8123,
       clientId: "cid",
@@ -56,7 +57,9 @@ describe("parseFlags", () => {
       quirk: ["pending-200"],
       faultRate: 0.25,
       faults: ["500", "delay", "drop", "html", "lost-response"],
-      seed: "abc"
+      seed: "abc",
+      refreshDelay: 1500,
+      loginAccessTtl: 2
     })
   })
 

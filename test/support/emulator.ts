@@ -229,8 +229,12 @@ export const pollToken = (url: string, deviceCode: string, verifier: string, cli
     code_verifier: verifier
   })
 
-export const refreshToken = (url: string, token: string, clientId = DEFAULT_CLIENT_ID) =>
-  postForm(`${url}/api/v1/oauth2/token`, { grant_type: "refresh_token", refresh_token: token, client_id: clientId })
+export const refreshToken = (url: string, token: string, clientId = DEFAULT_CLIENT_ID, headers: Record<string, string> = {}) =>
+  postForm(
+    `${url}/api/v1/oauth2/token`,
+    { grant_type: "refresh_token", refresh_token: token, client_id: clientId },
+    Object.keys(headers).length === 0 ? {} : { headers: { "content-type": "application/x-www-form-urlencoded", accept: "application/json", ...headers } }
+  )
 
 /**
  * A whole login against an emulator started without faults: device code, approval through the
