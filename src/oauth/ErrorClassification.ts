@@ -143,7 +143,12 @@ export const classifyFailure = (
     }
     if (isQuota(body?.error, description, nonJsonText)) {
       const serverMessage = description ?? nonJsonText
-      return yield* new QuotaExceeded({ endpoint, ...(serverMessage ? { serverMessage } : {}) })
+      const retryAfter = yield* retryAfterSeconds(answer)
+      return yield* new QuotaExceeded({
+        endpoint,
+        ...(serverMessage ? { serverMessage } : {}),
+        ...(retryAfter !== undefined ? { retryAfterSeconds: retryAfter } : {})
+      })
     }
     if (status === 429) {
       const retryAfter = yield* retryAfterSeconds(answer)

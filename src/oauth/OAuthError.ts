@@ -93,13 +93,15 @@ export class RateLimited extends Schema.TaggedError<RateLimited>()("RateLimited"
 /** `insufficient_quota` / "Free allocated quota exceeded". Never retried in a loop. */
 export class QuotaExceeded extends Schema.TaggedError<QuotaExceeded>()("QuotaExceeded", {
   endpoint: Endpoint,
-  serverMessage: Schema.optional(Schema.String)
+  serverMessage: Schema.optional(Schema.String),
+  /** From a sane `Retry-After`, when the server sent one: when the quota is expected back. */
+  retryAfterSeconds: Schema.optional(Schema.Number)
 }) {
   override get message() {
     return `Quota exceeded at ${this.endpoint}`
   }
   override get [CliError.userMessage]() {
-    return `Qwen's free quota is used up${this.serverMessage ? ` (${this.serverMessage})` : ""}.\nWait for the daily reset.`
+    return `Qwen's free quota is used up${this.serverMessage ? ` (${this.serverMessage})` : ""}.\n${this.retryAfterSeconds !== undefined ? `The server expects it back in ${this.retryAfterSeconds} s.` : "Wait for the daily reset."}`
   }
   override readonly [Runtime.errorExitCode] = ExitCode.error
 }

@@ -40,9 +40,12 @@ const describe = (error: unknown): string => {
   return String(error)
 }
 
+const tagOf = (error: unknown): unknown =>
+  typeof error === "object" && error !== null ? (error as { readonly _tag?: unknown })._tag : undefined
+
 /** Errors after which only a new login helps (the refresh token is dead or missing). */
 const needsLogin = (error: unknown): boolean => {
-  const tag = typeof error === "object" && error !== null ? (error as { readonly _tag?: unknown })._tag : undefined
+  const tag = tagOf(error)
   return tag === "InvalidGrant" || tag === "NotRefreshable" || tag === "AccessDenied" || tag === "ExpiredToken" ||
     tag === "LoginRequired"
 }
@@ -55,6 +58,8 @@ const needsLogin = (error: unknown): boolean => {
  * @category conversions
  */
 export const messageOf = (error: unknown, step: "login" | "refresh" | "catalog"): string => {
+  // Logging in again cannot help when the service refuses every token: name the cause (doctor's id).
+  if (tagOf(error) === "ServiceRejectsTokens") return `service-rejects-tokens: ${describe(error)}`
   const text = describe(error).replace(/`qwen-auth login`/g, `\`${OPENCLAW_LOGIN_COMMAND}\``)
   if (text.includes(OPENCLAW_LOGIN_COMMAND) || step === "catalog") return text
   if (step === "login") return `${text}\nRun \`${OPENCLAW_LOGIN_COMMAND}\` to try again.`

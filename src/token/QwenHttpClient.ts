@@ -2,16 +2,18 @@
  * An `HttpClient` for the Qwen API (protocol.md §6): prefixes the API base URL, adds
  * `Authorization: Bearer …` and `X-DashScope-AuthType: qwen-oauth`, and after a 401/403 forces one
  * refresh (shared with any refresh in flight) and retries once; never loops. Quota errors surface
- * as `QuotaExceeded`, other 429s as `RateLimited`; neither is retried.
+ * as `QuotaExceeded`, other 429s as `RateLimited`; neither is retried. A second 401/403 to a token
+ * issued less than a minute earlier is `ServiceRejectsTokens`: the service, not the token.
  *
  * @since 0.1.0
  */
-import { Context, Effect, Layer } from "effect"
+import { Clock, Context, Effect, Layer } from "effect"
 import { HttpClient, type HttpClientError, HttpClientRequest, type HttpClientResponse } from "effect/http"
 import { QwenAuthConfig, type Settings } from "../Config.ts"
 import type { LoginRequired } from "../domain/Errors.ts"
-import { classifyFailure } from "../oauth/ErrorClassification.ts"
+import { classifyFailure, errorBodyOf } from "../oauth/ErrorClassification.ts"
 import { QuotaExceeded, RateLimited, UntrustedEndpoint } from "../oauth/OAuthError.ts"
+import { FRESH_TOKEN_MS, ServiceRejectsTokens } from "./ServiceRejectsTokens.ts"
 import type { TokenUnavailable } from "./TokenErrors.ts"
 import { TokenManager } from "./TokenManager.ts"
 import type { AccessToken } from "./TokenState.ts"
@@ -29,6 +31,7 @@ export type QwenApiError =
   | QuotaExceeded
   | RateLimited
   | UntrustedEndpoint
+  | ServiceRejectsTokens
 
 const QUOTA_TEXT = /quota\s+(exceeded|exhausted)|insufficient[_\s]quota/i
 const ABSOLUTE = /^[a-z][a-z0-9+.-]*:\/\//i
@@ -135,23 +138,37 @@ export class QwenHttpClient extends Context.Service<QwenHttpClient, HttpClient.H
         const send = (request: HttpClientRequest.HttpClientRequest, token: AccessToken) =>
           Effect.flatMap(authorize(request, token), http.execute)
 
+        /** A 401/403 that says "quota" is a quota error, not a token problem. */
+        const quotaOr = (response: HttpClientResponse.HttpClientResponse, text: string, token: AccessToken) =>
+          QUOTA_TEXT.test(text)
+            ? classifyFailure(settings, answerOf(response, text, token)).pipe(
+              Effect.catch(() => Effect.fail(new QuotaExceeded({ endpoint: "api" })))
+            )
+            : Effect.void
+
         const run = Effect.fnUntraced(function*(
           request: HttpClientRequest.HttpClientRequest
         ): Effect.fn.Return<HttpClientResponse.HttpClientResponse, QwenApiError> {
           const token = yield* tokens.get
           const first = yield* send(request, token)
           if (first.status !== 401 && first.status !== 403) return yield* limits(first, token)
-          const text = yield* first.text
-          if (QUOTA_TEXT.test(text)) {
-            const answer = answerOf(first, text, token)
-            return yield* classifyFailure(settings, answer).pipe(
-              Effect.catch(() => Effect.fail(new QuotaExceeded({ endpoint: "api" })))
-            )
-          }
+          yield* quotaOr(first, yield* first.text, token)
           // Name the token that failed: if someone already replaced it, no new POST happens.
           const fresh = yield* tokens.refresh(token.accessToken)
-          // Exactly one retry; a second 401/403 is returned as is.
-          return yield* limits(yield* send(request, fresh), fresh)
+          // Exactly one retry.
+          const second = yield* send(request, fresh)
+          if (second.status !== 401 && second.status !== 403) return yield* limits(second, fresh)
+          // An older token may simply have been revoked: that answer goes back as it is.
+          const ageMs = fresh.issuedAt === undefined ? undefined : (yield* Clock.currentTimeMillis) - fresh.issuedAt
+          if (ageMs === undefined || ageMs >= FRESH_TOKEN_MS) return second
+          const text = yield* second.text
+          yield* quotaOr(second, text, fresh)
+          const said = errorBodyOf(answerOf(second, text, fresh).json, [fresh.accessToken])?.description
+          return yield* new ServiceRejectsTokens({
+            status: second.status,
+            tokenAgeSeconds: Math.max(0, Math.floor(ageMs / 1000)),
+            ...(said !== undefined ? { serverMessage: said } : {})
+          })
         })
 
         return HttpClient.makeWith<never, never, QwenApiError, never>(

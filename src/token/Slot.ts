@@ -50,7 +50,8 @@ export const readySlot = (
     accessToken: credentials.accessToken,
     baseUrl,
     expiresAt: credentials.expiresAt,
-    refreshDueAt: advisoryAt
+    refreshDueAt: advisoryAt,
+    issuedAt: credentials.lifetimeMs !== undefined ? credentials.expiresAt - credentials.lifetimeMs : undefined
   }
   return {
     token,

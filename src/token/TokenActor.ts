@@ -25,6 +25,8 @@ export interface ActorDeps {
   readonly store: CredentialStore["Service"]
   readonly http: HttpClient.HttpClient
   readonly baseUrl: string | undefined
+  /** Whether a reload writes the copies that are behind (see `TokenManagerOptions`). */
+  readonly repairCopies?: boolean | undefined
 }
 
 export interface Actor {
@@ -88,7 +90,7 @@ export const makeActor = Effect.fnUntraced(function*(deps: ActorDeps) {
     if (!c.refreshable && c.isExpired(now)) return absentSlot("not-refreshable")
     // A copy that is missing or behind (a peer refreshed, Qwen Code deleted its file) is brought up
     // to date now: a host reading it would otherwise ask for a login or spend a dead chain.
-    if (snapshot.stale) yield* heal
+    if (snapshot.stale && deps.repairCopies !== false) yield* heal
     return yield* adopt(c)
   })
 

@@ -22,6 +22,11 @@ export type TokenError = LoginRequired | TokenUnavailable
 export interface TokenManagerOptions {
   /** An explicit API base URL; wins over the server's `resource_url` (protocol.md §5). */
   readonly baseUrl?: string | undefined
+  /**
+   * Bring copies that are behind up to date when the actor (re)loads the files (default true).
+   * `doctor` turns it off: it writes nothing but a refresh it has to make.
+   */
+  readonly repairCopies?: boolean | undefined
 }
 
 /**
@@ -78,7 +83,7 @@ export class TokenManager extends Context.Service<TokenManager, {
         const settings = yield* QwenAuthConfig
         const store = yield* CredentialStore
         const http = yield* HttpClient.HttpClient
-        const actor = yield* makeActor({ settings, store, http, baseUrl: options.baseUrl })
+        const actor = yield* makeActor({ settings, store, http, baseUrl: options.baseUrl, repairCopies: options.repairCopies ?? true })
         return TokenManager.of(actor)
       })
     )

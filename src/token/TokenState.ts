@@ -21,6 +21,12 @@ export interface AccessToken {
   readonly expiresAt: number
   /** From this instant (the advisory window's start) the token is due for refresh. */
   readonly refreshDueAt: number
+  /**
+   * When the server issued it (`expiresAt − expires_in`), when the issued lifetime is known: a
+   * token rejected within a minute of being issued says the service rejects tokens, not that
+   * this one went stale.
+   */
+  readonly issuedAt?: number | undefined
 }
 
 /**

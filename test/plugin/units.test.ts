@@ -9,6 +9,7 @@ import { Credentials } from "../../src/domain/Credentials.ts"
 import { InvalidGrant, NetworkError } from "../../src/oauth/OAuthError.ts"
 import { isSupportedNode } from "../../src/plugin/openclaw.ts"
 import { messageOf, NotRefreshable, OPENCLAW_LOGIN_COMMAND } from "../../src/plugin/PluginErrors.ts"
+import { ServiceRejectsTokens } from "../../src/token/ServiceRejectsTokens.ts"
 import { fromOpenClaw, toOpenClaw } from "../../src/plugin/Refresh.ts"
 import { reconcile } from "../../src/store/Reconcile.ts"
 import * as StateFile from "../../src/store/StateFile.ts"
@@ -40,6 +41,13 @@ describe("messageOf", () => {
     const m = messageOf(new NetworkError({ endpoint: "refresh", detail: "timed out", ambiguous: true }), "refresh")
     expect(m).toContain("timed out")
     expect(m).toContain(`If it keeps failing, run \`${OPENCLAW_LOGIN_COMMAND}\`.`)
+  })
+
+  it("names service-rejects-tokens and the discontinuation, without advising a login that cannot help", () => {
+    const m = messageOf(new ServiceRejectsTokens({ status: 401, tokenAgeSeconds: 3 }), "refresh")
+    expect(m).toMatch(/^service-rejects-tokens: /)
+    expect(m).toContain("2026-04-15")
+    expect(m).not.toContain(OPENCLAW_LOGIN_COMMAND)
   })
 
   it("says to log in again when there is nothing to refresh with", () => {

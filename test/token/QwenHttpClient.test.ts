@@ -1,8 +1,10 @@
 import { assert, describe, it } from "@effect/vitest"
 import { Context, Effect, Layer, Redacted } from "effect"
+import * as CliError from "effect/cli/CliError"
 import { HttpClientRequest } from "effect/http"
+import { TestClock } from "effect/testing"
 import { QwenHttpClient } from "../../src/token/QwenHttpClient.ts"
-import { type RecordedRequest, reply, type Reply } from "../support/testHttpClient.ts"
+import { type Handler, reply } from "../support/testHttpClient.ts"
 import { harness, LIFETIME_MS, LIFETIME_S, TOKEN_URL, tokens } from "./support/harness.ts"
 import { creds } from "./support/MemoryStore.ts"
 
@@ -10,7 +12,7 @@ const API = "https://portal.qwen.ai/v1/chat/completions"
 const fresh = { credentials: creds("A1", "R1", LIFETIME_MS), issuedLifetimeSeconds: LIFETIME_S }
 
 /** A TokenManager harness plus a QwenHttpClient; `api` answers API calls, refreshes get A2/R2. */
-const setup = (api: (request: RecordedRequest) => Reply, baseUrl?: string) =>
+const setup = (api: Handler, baseUrl?: string) =>
   Effect.gen(function*() {
     const h = yield* harness({
       store: fresh,
@@ -57,11 +59,50 @@ describe("QwenHttpClient", () => {
       assert.strictEqual(Redacted.value(s.store.stored()!.refreshToken!), "R2")
     }))
 
-  it.effect("a second 401 is returned as is: no loop", () =>
+  it.effect("a second 401/403 to the token just issued is ServiceRejectsTokens: no loop, the refresh kept", () =>
     Effect.gen(function*() {
       const s = yield* setup(() => reply.json(403, { error: "forbidden" }))
+      const error = yield* Effect.flip(s.client.execute(chat))
+      assert.strictEqual(error._tag, "ServiceRejectsTokens")
+      if (error._tag !== "ServiceRejectsTokens") return
+      assert.strictEqual(error.status, 403)
+      assert.strictEqual(error.tokenAgeSeconds, 0)
+      assert.strictEqual(s.apiCalls().length, 2)
+      assert.strictEqual(s.posts().length, 1)
+      assert.strictEqual(Redacted.value(s.store.stored()!.refreshToken!), "R2")
+    }))
+
+  it.effect("the discontinued service's answer: the cause, the server's words, the dates, never the token it echoes", () =>
+    Effect.gen(function*() {
+      const access = "ACCESS-issued-by-refresh-0123456789"
+      const h = yield* harness({
+        store: fresh,
+        handler: (r) =>
+          r.url === TOKEN_URL
+            ? tokens(access, "REFRESH-issued-by-refresh-0123456789")
+            : reply.json(401, { error: { message: `invalid access token or token expired (${r.headers.authorization})`, type: "invalid_request_error" } })
+      })
+      const context = yield* Layer.build(QwenHttpClient.layer.pipe(Layer.provide(h.layer)))
+      const error = yield* Effect.flip(Context.get(context, QwenHttpClient).execute(chat))
+      assert.strictEqual(error._tag, "ServiceRejectsTokens")
+      const text = `${error.message}\n${CliError.getUserMessage(error)}\n${JSON.stringify(error)}`
+      assert.include(text, "invalid access token or token expired")
+      assert.include(text, "2026-04-15")
+      assert.include(text, "OpenRouter")
+      assert.notInclude(text, access)
+      assert.notInclude(text, "REFRESH-issued")
+    }))
+
+  it.effect("a second 401 to a token issued a minute or more earlier is returned as is (that token may just be revoked)", () =>
+    Effect.gen(function*() {
+      const s = yield* setup((r) =>
+        r.headers.authorization === "Bearer A2"
+          // The retry's answer arrives 61 s after the refresh issued A2.
+          ? Effect.as(TestClock.adjust("61 seconds"), reply.json(401, {}))
+          : reply.json(401, {})
+      )
       const response = yield* s.client.execute(chat)
-      assert.strictEqual(response.status, 403)
+      assert.strictEqual(response.status, 401)
       assert.strictEqual(s.apiCalls().length, 2)
       assert.strictEqual(s.posts().length, 1)
     }))

@@ -11,8 +11,7 @@ import { toBaseUrl } from "../../domain/ApiBaseUrl.ts"
 import { CredentialStore, type Snapshot } from "../../store/CredentialStore.ts"
 // The lazy reader: plain-JSON configs never load the JSON5 parser (start-up, docs/benchmarks.md).
 import { readConfigLazy } from "../../store/openclaw/ConfigFileLazy.ts"
-import { PROVIDER_ID } from "../../store/openclaw/Ids.ts"
-import { isRecord } from "../../store/openclaw/Json.ts"
+import { configuredBaseUrl } from "../../store/openclaw/ProviderEntry.ts"
 import { currentDefault } from "../../store/openclaw/Models.ts"
 import { Exit, printJson, say } from "../Output.ts"
 
@@ -39,9 +38,7 @@ export const reportStatus = (json: boolean) =>
     const config = yield* readConfigLazy(paths.openclawConfig).pipe(
       Effect.catch((e) => Effect.sync(() => (problems.push(e.message), undefined)))
     )
-    const providers = isRecord(config?.["models"]) ? config["models"]["providers"] : undefined
-    const provider = isRecord(providers) ? providers[PROVIDER_ID] : undefined
-    const explicitBaseUrl = isRecord(provider) && typeof provider["baseUrl"] === "string" ? provider["baseUrl"] : undefined
+    const explicitBaseUrl = configuredBaseUrl(config)
     const state = stateOf(snapshot, now, settings.refreshMargin)
     const c = snapshot.credentials
     const loggedIn = state === "fresh" || state === "expiring" || state === "expired-refreshable"

@@ -120,3 +120,14 @@ export const mergeModelsFile = (models: JsonObject, input: ProviderInput): Merge
     changed: !jsonEqual(models, merged.config)
   }
 }
+
+/**
+ * The API base URL the user's OpenClaw calls: `models.providers["qwen-portal"].baseUrl`, when set.
+ *
+ * @since 0.1.0
+ * @category queries
+ */
+export const configuredBaseUrl = (config: JsonObject | undefined): string | undefined => {
+  const baseUrl = getIn(config ?? {}, ["models", "providers", PROVIDER_ID, "baseUrl"])
+  return typeof baseUrl === "string" ? baseUrl : undefined
+}
