@@ -7,7 +7,7 @@
  */
 import * as NodeRuntime from "@effect/platform-node/NodeRuntime"
 import { Cause, Console, Effect, Exit } from "effect"
-import { activeFaults } from "../src/emulator/EmulatorConfig.ts"
+import { activeFaults, startMode } from "../src/emulator/EmulatorConfig.ts"
 import { Emulator } from "../src/emulator/Emulator.ts"
 import { parseFlags, USAGE } from "../src/emulator/flags.ts"
 
@@ -37,7 +37,7 @@ const main = Effect.gen(function*() {
     yield* Console.error(
       `qwen-emulator: seed ${emulator.seed}; faults ${faults.length === 0 ? `off${config.faultRate > 0 ? " (--fault-rate without --faults: no kinds chosen)" : ""}` : `${faults.join(",")} at rate ${config.faultRate}`}; ` +
         `interval ${config.interval}s${config.noInterval ? " (not announced)" : ""}, device-code-ttl ${config.deviceCodeTtl}s, ` +
-        `access-ttl ${config.accessTtl}s, quota ${config.quota}/day, rotate ${config.noRotate ? "off" : "on"}`
+        `access-ttl ${config.accessTtl}s, quota ${config.quota}/day, rotate ${config.noRotate ? "off" : "on"}, mode ${startMode(config)}`
     )
     // After the settings line on stderr, so a reader that saw this line has seen the seed too.
     yield* Console.log(`qwen-emulator listening on ${emulator.url}`)

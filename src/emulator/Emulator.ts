@@ -18,7 +18,7 @@ import { Clock, Context, Effect, Layer } from "effect"
 import { HttpRouter } from "effect/http"
 import type { ServeError } from "effect/http/HttpServerError"
 import * as Http from "node:http"
-import { type EmulatorConfig, type EmulatorOptions, resolveConfig } from "./EmulatorConfig.ts"
+import { type EmulatorConfig, type EmulatorMode, type EmulatorOptions, resolveConfig, startMode } from "./EmulatorConfig.ts"
 import { EmulatorState } from "./EmulatorState.ts"
 import { makeFaultPlan } from "./Faults.ts"
 import { routesLayer } from "./Routes.ts"
@@ -45,6 +45,10 @@ export interface EmulatorHandle {
   /** Forgets every code and token, zeroes the counters. */
   readonly reset: Effect.Effect<void>
   readonly stats: Effect.Effect<Stats>
+  /** The current mode (as `GET /__emulator/mode`). */
+  readonly mode: Effect.Effect<EmulatorMode>
+  /** Switches mode at run time (as `POST /__emulator/mode?set=…`); tokens and codes are kept. */
+  readonly setMode: (mode: EmulatorMode) => Effect.Effect<void>
 }
 
 /** @since 0.1.0 @category services */
@@ -67,6 +71,9 @@ export class Emulator extends Context.Service<Emulator, EmulatorHandle>()("qwen-
  */
 export const make = Effect.fn("Emulator.make")(function*(options: EmulatorOptions = {}) {
   const config = resolveConfig(options)
+  if (startMode(config) === undefined) {
+    return yield* Effect.die(new Error("Emulator: set at most one of discontinued, moved, rejectClient"))
+  }
   // Our own Node server, so that shutdown can cut connections a client keeps open.
   const nodeServer = Http.createServer({ keepAliveTimeout: 1000 })
   const server = yield* NodeHttpServer.make(() => nodeServer, {
@@ -91,6 +98,11 @@ export const make = Effect.fn("Emulator.make")(function*(options: EmulatorOption
     deny: (userCode) => Effect.sync(() => state.deny(userCode)),
     revoke: Effect.sync(() => state.revoke()),
     reset: Effect.sync(() => state.reset()),
-    stats: Effect.map(Clock.currentTimeMillis, (now) => state.stats(now))
+    stats: Effect.map(Clock.currentTimeMillis, (now) => state.stats(now)),
+    mode: Effect.sync(() => state.mode),
+    setMode: (mode) =>
+      Effect.sync(() => {
+        state.mode = mode
+      })
   })
 })

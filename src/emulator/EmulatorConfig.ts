@@ -19,6 +19,22 @@ export type Quirk = "pending-200"
 export const QUIRKS: ReadonlyArray<Quirk> = ["pending-200"]
 
 /**
+ * The server's state as a whole (emulator.md `--discontinued`, `--moved`, `--reject-client`):
+ * `discontinued` refuses every API call, `moved` and `reject-client` every OAuth request.
+ * Switchable at run time with `POST /__emulator/mode?set=…`.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export type EmulatorMode = "normal" | "discontinued" | "moved" | "reject-client"
+
+/** @since 0.1.0 @category constants */
+export const MODES: ReadonlyArray<EmulatorMode> = ["normal", "discontinued", "moved", "reject-client"]
+
+/** @since 0.1.0 @category guards */
+export const isMode = (s: string): s is EmulatorMode => (MODES as ReadonlyArray<string>).includes(s)
+
+/**
  * Every setting, resolved. Durations are in seconds, as on the command line.
  *
  * @since 0.1.0
@@ -54,6 +70,12 @@ export interface EmulatorConfig {
    */
   readonly refreshDelay: number
   readonly quirk: ReadonlyArray<Quirk>
+  /** Start in mode `discontinued` (at most one of the three mode flags). */
+  readonly discontinued: boolean
+  /** Start in mode `moved`. */
+  readonly moved: boolean
+  /** Start in mode `reject-client`. */
+  readonly rejectClient: boolean
   readonly faultRate: number
   /** Kinds to draw from; empty with a positive rate means all kinds. */
   readonly faults: ReadonlyArray<FaultKind>
@@ -80,6 +102,9 @@ export const defaultConfig: EmulatorConfig = {
   refreshResourceUrl: undefined,
   refreshDelay: 0,
   quirk: [],
+  discontinued: false,
+  moved: false,
+  rejectClient: false,
   faultRate: 0,
   faults: [],
   seed: undefined
@@ -105,3 +130,15 @@ export const resolveConfig = (options: EmulatorOptions = {}): EmulatorConfig => 
 /** The fault kinds actually drawn from: `--faults` (default none, as emulator.md says) at a rate above 0. */
 export const activeFaults = (config: EmulatorConfig): ReadonlyArray<FaultKind> =>
   config.faultRate <= 0 ? [] : config.faults
+
+/**
+ * The mode the emulator starts in (and `reset` returns to); `undefined` when more than one mode
+ * flag is set, which the flag parser refuses and `make` treats as a programming error.
+ */
+export const startMode = (config: EmulatorConfig): EmulatorMode | undefined => {
+  const set: Array<EmulatorMode> = []
+  if (config.discontinued) set.push("discontinued")
+  if (config.moved) set.push("moved")
+  if (config.rejectClient) set.push("reject-client")
+  return set.length === 0 ? "normal" : set.length === 1 ? set[0] : undefined
+}

@@ -6,13 +6,15 @@
  * @since 0.1.0
  */
 import { createHash, randomBytes, randomInt } from "node:crypto"
-import type { EmulatorConfig } from "./EmulatorConfig.ts"
+import { type EmulatorConfig, type EmulatorMode, startMode } from "./EmulatorConfig.ts"
 import { emptyCounters, type Counters, type Stats } from "./Stats.ts"
 
 /** An answer before it becomes HTTP: status and JSON body (`undefined` = no body). */
 export interface Reply {
   readonly status: number
   readonly body?: unknown
+  /** An HTML page sent instead of a JSON body (mode `moved`). */
+  readonly html?: string
   readonly headers?: Readonly<Record<string, string>>
 }
 
@@ -70,6 +72,18 @@ export const QUOTA_BODY = {
     message: "Free allocated quota exceeded."
   }
 } as const
+
+/** The 401 body of the API once the free tier is discontinued (emulator.md, quoted exactly). */
+export const DISCONTINUED_BODY = {
+  error: { message: "invalid access token or token expired", type: "invalid_request_error" }
+} as const
+
+/** What every OAuth endpoint answers in mode `reject-client` (emulator.md, quoted exactly). */
+export const REJECT_CLIENT_BODY = { error: "invalid_client" } as const
+
+/** The page both OAuth endpoints answer (404) in mode `moved`: not JSON, as a web server's own 404 is. */
+export const MOVED_HTML = "<!DOCTYPE html><html><head><title>404 Not Found</title></head>" +
+  "<body><h1>404 Not Found</h1><p>qwen-emulator: this OAuth endpoint has moved.</p></body></html>"
 
 const oauthError = (status: number, error: string, description: string): Reply => ({
   status,
@@ -143,6 +157,15 @@ export class EmulatorState {
   private accessTokens = new Map<string, number>()
   /** Live refresh tokens → the scope of their login. */
   private refreshTokens = new Map<string, string>()
+  /**
+   * Every refresh token ever minted (until reset), live or dead, so a dead one (`refreshRejected`,
+   * a double spend) is told apart from one never issued (`refreshUnknown`, e.g. a doctor's probe).
+   */
+  private issuedRefreshTokens = new Set<string>()
+  /** The mode the emulator started in; `reset` returns to it. */
+  readonly startMode: EmulatorMode
+  /** The current mode (`POST /__emulator/mode`). */
+  mode: EmulatorMode
   private quotaDay = -1
   private quotaUsed = 0
 
@@ -150,12 +173,38 @@ export class EmulatorState {
     this.config = config
     this.origin = origin
     this.secrets = secrets
+    this.startMode = startMode(config) ?? "normal"
+    this.mode = this.startMode
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Modes: checked before any state is read or changed, so a refused request spends nothing.
+
+  /** The answer every OAuth request gets in the current mode; `undefined` = serve it normally. */
+  oauthModeReply(): Reply | undefined {
+    switch (this.mode) {
+      case "moved":
+        this.counters.oauthMoved++
+        return { status: 404, html: MOVED_HTML }
+      case "reject-client":
+        this.counters.oauthClientRejected++
+        return { status: 401, body: REJECT_CLIENT_BODY }
+      default:
+        return undefined
+    }
+  }
+
+  /** Whether OAuth requests are processed (not refused whole by the mode). */
+  get servesOAuth(): boolean {
+    return this.mode !== "moved" && this.mode !== "reject-client"
   }
 
   // ---------------------------------------------------------------------------------------------
   // Device authorization (RFC 8628 §3.1–3.2, RFC 7636 §4.3)
 
   deviceAuthorization(form: Form, now: number): Reply {
+    const refused = this.oauthModeReply()
+    if (refused !== undefined) return refused
     this.counters.deviceAuthorizations++
     if (form.client_id !== this.config.clientId) {
       return oauthError(401, "invalid_client", "Unknown client_id.")
@@ -206,6 +255,8 @@ export class EmulatorState {
 
   /** `client`: the `x-emulator-client` header, recorded in events only. */
   token(form: Form, now: number, client: string | null = null): Reply {
+    const refused = this.oauthModeReply()
+    if (refused !== undefined) return refused
     if (form.grant_type === DEVICE_GRANT_TYPE) return this.devicePoll(form, now, client)
     if (form.grant_type === "refresh_token") return this.refresh(form, now, client)
     return oauthError(400, "unsupported_grant_type", "grant_type must be the device code or refresh_token grant.")
@@ -304,7 +355,8 @@ export class EmulatorState {
     }
     const scope = this.refreshTokens.get(form.refresh_token)
     if (scope === undefined) {
-      this.counters.refreshRejected++
+      if (this.issuedRefreshTokens.has(form.refresh_token)) this.counters.refreshRejected++
+      else this.counters.refreshUnknown++
       return oauthError(400, "invalid_grant", "The refresh token is invalid or has been used.")
     }
     this.counters.refreshGrants++
@@ -323,6 +375,7 @@ export class EmulatorState {
     if (refreshToken === undefined) {
       refreshToken = this.secrets.token()
       this.refreshTokens.set(refreshToken, scope)
+      this.issuedRefreshTokens.add(refreshToken)
     }
     const resourceUrl = (refreshing ? this.config.refreshResourceUrl : undefined) ?? this.config.resourceUrl ?? this.origin
     return {
@@ -341,9 +394,13 @@ export class EmulatorState {
   // ---------------------------------------------------------------------------------------------
   // API (Bearer + daily quota)
 
-  checkApi(authorization: string | undefined, now: number, client: string | null = null): ApiCheck {
+  /**
+   * `spendsQuota`: whether an allowed call counts against (and is refused past) the daily quota;
+   * `GET /v1/models` does not (emulator.md), so a client may check its token without spending a call.
+   */
+  checkApi(authorization: string | undefined, now: number, client: string | null = null, spendsQuota = true): ApiCheck {
     const match = /^Bearer\s+(\S+)\s*$/i.exec(authorization ?? "")
-    const check = this.checkApiStep(match === null ? undefined : match[1]!, now)
+    const check = this.checkApiStep(match === null ? undefined : match[1]!, now, spendsQuota)
     this.record({
       kind: "api",
       at: now,
@@ -354,8 +411,13 @@ export class EmulatorState {
     return check
   }
 
-  private checkApiStep(token: string | undefined, now: number): ApiCheck {
+  private checkApiStep(token: string | undefined, now: number, spendsQuota: boolean): ApiCheck {
     this.counters.apiCalls++
+    if (this.mode === "discontinued") {
+      // The free tier is gone: every token, live or not, gets the same 401.
+      this.counters.apiUnauthorized++
+      return { _tag: "Rejected", reply: { status: 401, body: DISCONTINUED_BODY } }
+    }
     const expiry = token === undefined ? undefined : this.accessTokens.get(token)
     if (expiry === undefined || now >= expiry) {
       this.counters.apiUnauthorized++
@@ -368,6 +430,7 @@ export class EmulatorState {
         }
       }
     }
+    if (!spendsQuota) return { _tag: "Allowed" }
     const day = Math.floor(now / DAY_MS)
     if (day !== this.quotaDay) {
       this.quotaDay = day
@@ -401,15 +464,17 @@ export class EmulatorState {
     return true
   }
 
-  /** Kills every access and refresh token. */
+  /** Kills every access and refresh token (they stay known as issued: presented again, they are `refreshRejected`). */
   revoke(): void {
     this.accessTokens.clear()
     this.refreshTokens.clear()
   }
 
-  /** Forgets everything and zeroes the counters. */
+  /** Forgets everything (issued tokens included), zeroes the counters and returns to the start mode. */
   reset(): void {
     this.revoke()
+    this.issuedRefreshTokens.clear()
+    this.mode = this.startMode
     this.devices.clear()
     this.userCodes.clear()
     this.counters = emptyCounters()

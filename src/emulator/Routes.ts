@@ -5,13 +5,18 @@
  * read or changed, and the request is only processed while its client is still connected.
  * `drop` and `lost-response` need the Node socket, reached through `NodeHttpServerRequest`.
  *
+ * Modes (`moved`, `reject-client`, `discontinued`) are the server's state and faults are noise on
+ * the way to it, so the fault is drawn and applied first and the mode answers in place of
+ * processing: a faulted request never shows the mode, and the PRNG sequence does not depend on it.
+ * Control endpoints (`/__emulator/*`) see neither.
+ *
  * @since 0.1.0
  */
 import * as NodeHttpServerRequest from "@effect/platform-node/NodeHttpServerRequest"
 import { Clock, Effect } from "effect"
 import { HttpRouter, HttpServerRequest, HttpServerResponse } from "effect/http"
 import type * as Http from "node:http"
-import type { FaultKind } from "./EmulatorConfig.ts"
+import { type FaultKind, isMode, MODES } from "./EmulatorConfig.ts"
 import { CLIENT_HEADER, type EmulatorState, type Form, type Reply } from "./EmulatorState.ts"
 import type { FaultPlan } from "./Faults.ts"
 import * as Api from "./ApiResponses.ts"
@@ -54,7 +59,9 @@ const parseForm = (text: string): Form => {
 
 /** @since 0.1.0 @category conversions */
 export const toResponse = (reply: Reply): HttpServerResponse.HttpServerResponse =>
-  reply.body === undefined
+  reply.html !== undefined
+    ? HttpServerResponse.html(reply.html).pipe(HttpServerResponse.setStatus(reply.status))
+    : reply.body === undefined
     ? HttpServerResponse.empty({ status: reply.status, headers: { "cache-control": "no-store", ...reply.headers } })
     : HttpServerResponse.jsonUnsafe(reply.body, {
       status: reply.status,
@@ -135,6 +142,22 @@ const control = (
       : toResponse({ status: 404, body: { error: "not_found", error_description: "Unknown user_code." } })
   })
 
+/** `POST /__emulator/mode?set=…` (or `set=…` in a form body) → 204; a missing or unknown mode → 400. */
+const setMode = (state: EmulatorState) =>
+  Effect.gen(function*() {
+    const req = yield* HttpServerRequest.HttpServerRequest
+    const body = yield* Effect.orElseSucceed(req.text, () => "")
+    const mode = new URL(req.url, "http://127.0.0.1").searchParams.get("set") ?? parseForm(body).set
+    if (mode === undefined || !isMode(mode)) {
+      return toResponse({
+        status: 400,
+        body: { error: "invalid_request", error_description: `set must be one of ${MODES.join(", ")}.` }
+      })
+    }
+    state.mode = mode
+    return HttpServerResponse.empty({ status: 204 })
+  })
+
 const escapeHtml = (s: string) =>
   s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`)
 
@@ -172,14 +195,15 @@ export const routesLayer = (state: EmulatorState, plan: FaultPlan) =>
         state,
         plan,
         (req, body, now) => toResponse(state.token(parseForm(body), now, clientOf(req))),
-        (body) => (parseForm(body).grant_type === "refresh_token" ? state.config.refreshDelay : 0)
+        // A refused (moved/reject-client) server does not hold anything.
+        (body) => (state.servesOAuth && parseForm(body).grant_type === "refresh_token" ? state.config.refreshDelay : 0)
       )
     ),
     HttpRouter.route(
       "GET",
       "/v1/models",
       faultable(state, plan, (req, _body, now) => {
-        const check = state.checkApi(req.headers.authorization, now, clientOf(req))
+        const check = state.checkApi(req.headers.authorization, now, clientOf(req), false)
         return check._tag === "Rejected" ? toResponse(check.reply) : HttpServerResponse.jsonUnsafe(Api.models(now))
       })
     ),
@@ -210,6 +234,8 @@ export const routesLayer = (state: EmulatorState, plan: FaultPlan) =>
         return HttpServerResponse.empty({ status: 204 })
       })
     ),
+    HttpRouter.route("POST", "/__emulator/mode", setMode(state)),
+    HttpRouter.route("GET", "/__emulator/mode", Effect.sync(() => HttpServerResponse.jsonUnsafe({ mode: state.mode }))),
     HttpRouter.route(
       "GET",
       "/__emulator/stats",

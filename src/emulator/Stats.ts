@@ -17,17 +17,24 @@ export interface Counters {
   refreshRequests: number
   /** Refreshes answered 200. */
   refreshGrants: number
-  /** Refreshes answered invalid_grant. */
+  /** Refreshes answered invalid_grant with a refresh token the emulator issued (dead: used or revoked). */
   refreshRejected: number
+  /** Refreshes answered invalid_grant with a refresh token the emulator never issued (e.g. a probe). */
+  refreshUnknown: number
   /** API requests (any outcome). */
   apiCalls: number
+  /** API requests answered 401 (any mode). */
+  apiUnauthorized: number
   faultsInjected: number
   // extras
   pendingPolls: number
   deniedPolls: number
   expiredPolls: number
   pkceFailures: number
-  apiUnauthorized: number
+  /** OAuth requests answered 404 by mode `moved` (not processed). */
+  oauthMoved: number
+  /** OAuth requests answered 401 invalid_client by mode `reject-client` (not processed). */
+  oauthClientRejected: number
   quotaRejections: number
   faults500: number
   faultsDelay: number
@@ -63,13 +70,16 @@ export const emptyCounters = (): Counters => ({
   refreshRequests: 0,
   refreshGrants: 0,
   refreshRejected: 0,
+  refreshUnknown: 0,
   apiCalls: 0,
+  apiUnauthorized: 0,
   faultsInjected: 0,
   pendingPolls: 0,
   deniedPolls: 0,
   expiredPolls: 0,
   pkceFailures: 0,
-  apiUnauthorized: 0,
+  oauthMoved: 0,
+  oauthClientRejected: 0,
   quotaRejections: 0,
   faults500: 0,
   faultsDelay: 0,

@@ -33,6 +33,11 @@ export const USAGE = `usage: npm run -s emulator -- [flags]
   --refresh-resource-url V|none  resource_url in refresh answers only (default: as --resource-url)
   --refresh-delay MS        hold each refresh_token grant MS milliseconds before processing it (0)
   --quirk pending-200       answer pending polls with HTTP 200 {"status":"pending"}
+  --discontinued            the API answers every token 401 (device flow and refresh still work)
+  --moved                   both OAuth endpoints answer 404 with an HTML page
+  --reject-client           every OAuth endpoint answers 401 {"error":"invalid_client"}
+                            (at most one mode flag; switch at run time with
+                            POST /__emulator/mode?set=normal|discontinued|moved|reject-client)
   --fault-rate F            share (0..1) of OAuth and API requests that get a fault (0)
   --faults LIST             comma list of 500,delay,drop,html,lost-response (default none)
   --seed S                  fault PRNG seed (random, printed on stderr)`
@@ -53,6 +58,13 @@ const NUMBER_FLAGS = {
 const INTEGER_FLAGS = new Set(["--port", "--auto-approve-after", "--slow-down-polls", "--quota", "--refresh-delay"])
 const POSITIVE_FLAGS = new Set(["--auto-approve-after", "--device-code-ttl", "--access-ttl", "--login-access-ttl"])
 
+/** The mode flags (mutually exclusive) → their config field. */
+const MODE_FLAGS = {
+  "--discontinued": "discontinued",
+  "--moved": "moved",
+  "--reject-client": "rejectClient"
+} as const
+
 const isCount = (s: string | undefined): s is string => s !== undefined && /^\d+$/.test(s)
 
 /**
@@ -64,6 +76,7 @@ const isCount = (s: string | undefined): s is string => s !== undefined && /^\d+
 export const parseFlags = (argv: ReadonlyArray<string>): ParsedFlags => {
   const options: Record<string, unknown> = {}
   const quirks: Array<Quirk> = []
+  let modeFlag: string | undefined
   const invalid = (message: string): ParsedFlags => ({ _tag: "Invalid", message })
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!
@@ -78,6 +91,13 @@ export const parseFlags = (argv: ReadonlyArray<string>): ParsedFlags => {
       return next
     }
     if (name === "--help" || name === "-h") return { _tag: "Help" }
+    if (name in MODE_FLAGS) {
+      if (inline !== undefined) return invalid(`${name} takes no value`)
+      if (modeFlag !== undefined && modeFlag !== name) return invalid(`${modeFlag} and ${name} exclude each other`)
+      modeFlag = name
+      options[MODE_FLAGS[name as keyof typeof MODE_FLAGS]] = true
+      continue
+    }
     if (name in NUMBER_FLAGS) {
       const raw = value()
       const n = raw === undefined || raw.trim() === "" ? Number.NaN : Number(raw)

@@ -5,6 +5,14 @@
  * @since 0.1.0
  */
 export { Emulator, type EmulatorHandle, make } from "./Emulator.ts"
-export { defaultConfig, type EmulatorConfig, type EmulatorOptions, type FaultKind, resolveConfig } from "./EmulatorConfig.ts"
+export {
+  defaultConfig,
+  type EmulatorConfig,
+  type EmulatorMode,
+  type EmulatorOptions,
+  type FaultKind,
+  MODES,
+  resolveConfig
+} from "./EmulatorConfig.ts"
 export { parseFlags, USAGE } from "./flags.ts"
 export type { Stats } from "./Stats.ts"

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest"
-import { defaultConfig, resolveConfig } from "../../src/emulator/EmulatorConfig.ts"
-import { parseFlags } from "../../src/emulator/flags.ts"
+import { defaultConfig, resolveConfig, startMode } from "../../src/emulator/EmulatorConfig.ts"
+import { parseFlags, USAGE } from "../../src/emulator/flags.ts"
 
 const options = (argv: Array<string>) => {
   const parsed = parseFlags(argv)
@@ -59,8 +59,25 @@ describe("parseFlags", () => {
       faults: ["500", "delay", "drop", "html", "lost-response"],
       seed: "abc",
       refreshDelay: 1500,
-      loginAccessTtl: 2
+      loginAccessTtl: 2,
+      discontinued: false,
+      moved: false,
+      rejectClient: false
     })
+  })
+
+  it("mode flags: off by default, one at a time", () => {
+    expect(defaultConfig).toMatchObject({ discontinued: false, moved: false, rejectClient: false })
+    expect(options(["--discontinued"])).toMatchObject({ discontinued: true, moved: false, rejectClient: false })
+    expect(options(["--moved"])).toMatchObject({ discontinued: false, moved: true, rejectClient: false })
+    expect(options(["--reject-client", "--port", "0"])).toMatchObject({ discontinued: false, moved: false, rejectClient: true, port: 0 })
+    expect(startMode(options([]))).toBe("normal")
+    expect(startMode(options(["--moved"]))).toBe("moved")
+    expect(startMode(options(["--reject-client"]))).toBe("reject-client")
+    expect(startMode(options(["--discontinued", "--discontinued"]))).toBe("discontinued")
+    expect(invalid(["--moved", "--reject-client"])).toBe("--moved and --reject-client exclude each other")
+    expect(invalid(["--discontinued=yes"])).toBe("--discontinued takes no value")
+    expect(startMode(resolveConfig({ moved: true, discontinued: true }))).toBeUndefined()
   })
 
   it("--deny takes an optional count", () => {
@@ -91,5 +108,10 @@ describe("parseFlags", () => {
 
   it("--help", () => {
     expect(parseFlags(["--help"])._tag).toBe("Help")
+  })
+
+  it("the usage lists the mode flags and the run-time switch", () => {
+    for (const flag of ["--discontinued", "--moved", "--reject-client"]) expect(USAGE).toMatch(new RegExp(`^  ${flag} `, "m"))
+    expect(USAGE).toContain("POST /__emulator/mode?set=normal|discontinued|moved|reject-client")
   })
 })

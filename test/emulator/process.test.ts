@@ -4,7 +4,7 @@
  */
 import { createServer } from "node:net"
 import { afterEach, describe, expect, it } from "vitest"
-import { emulatorScript, type EmulatorProcess, login, startEmulatorProcess } from "../support/emulator.ts"
+import { emulatorScript, type EmulatorProcess, login, postForm, startEmulatorProcess } from "../support/emulator.ts"
 import { makeTempDir, runNode, scrubbedEnv } from "../support/processes.ts"
 
 let running: Array<EmulatorProcess> = []
@@ -90,6 +90,28 @@ describe("npm run emulator", () => {
       home.cleanup()
     }
     await expect(startEmulatorProcess(["--bogus"])).rejects.toThrow(/unknown flag --bogus/)
+  })
+
+  it("--help lists the mode flags and the run-time switch, exit 0", async () => {
+    const home = makeTempDir()
+    try {
+      const res = await runNode(emulatorScript, ["--help"], { env: scrubbedEnv(home.path) })
+      expect(res.code).toBe(0)
+      for (const flag of ["--discontinued", "--moved", "--reject-client"]) expect(res.stdout).toMatch(new RegExp(`^  ${flag} `, "m"))
+      expect(res.stdout).toContain("POST /__emulator/mode?set=normal|discontinued|moved|reject-client")
+    } finally {
+      home.cleanup()
+    }
+  })
+
+  it("--reject-client as a process: the mode on stderr and in effect, switchable at run time", async () => {
+    const emu = await start(["--reject-client", "--interval", "0"])
+    expect(emu.stderr()).toMatch(/mode reject-client/)
+    expect(await emu.mode()).toBe("reject-client")
+    const refused = await postForm(`${emu.url}/api/v1/oauth2/device/code`, { client_id: "x" })
+    expect([refused.status, refused.text]).toEqual([401, `{"error":"invalid_client"}`])
+    expect(await emu.setMode("normal")).toBe(204)
+    expect((await login(emu)).token_type).toBe("Bearer")
   })
 
   it("a port in use exits 1 with a message", async () => {

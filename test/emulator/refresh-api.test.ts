@@ -152,23 +152,30 @@ describe("API", () => {
     await chatExpired.text()
   })
 
-  it("past the daily quota → 429 with Qwen's exact body", async () => {
+  it("past the daily quota → 429 with Qwen's exact body; GET /v1/models neither spends nor is refused", async () => {
     const e = await start({ quota: 2 })
     const { access_token } = await login(e)
-    expect((await models(e.url, access_token)).status).toBe(200)
+    for (let i = 0; i < 3; i++) {
+      const list = await models(e.url, access_token)
+      expect(list.status).toBe(200)
+      await list.text()
+    }
+    expect((await e.stats()).quotaUsedToday).toBe(0)
     expect((await chat(e.url, access_token)).status).toBe(200)
+    expect((await chat(e.url, access_token)).status).toBe(200)
+    expect((await e.stats()).quotaUsedToday).toBe(2)
     const over = await chat(e.url, access_token)
     expect(over.status).toBe(429)
     expect(await over.json()).toEqual({
       error: { code: "insufficient_quota", type: "insufficient_quota", message: "Free allocated quota exceeded." }
     })
-    const overModels = await models(e.url, access_token)
-    expect(overModels.status).toBe(429)
-    await overModels.text()
+    const listOver = await models(e.url, access_token)
+    expect(listOver.status).toBe(200)
+    await listOver.text()
     // unauthorized calls do not spend quota and are still 401
-    const anon = await models(e.url, "nope")
+    const anon = await chat(e.url, "nope")
     expect(anon.status).toBe(401)
     await anon.text()
-    expect(await e.stats()).toMatchObject({ apiCalls: 5, quotaRejections: 2, quotaUsedToday: 2 })
+    expect(await e.stats()).toMatchObject({ apiCalls: 8, apiUnauthorized: 1, quotaRejections: 1, quotaUsedToday: 2 })
   })
 })

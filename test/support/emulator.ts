@@ -32,6 +32,10 @@ export interface EmulatorControl {
   deny(userCode: string): Promise<boolean>
   revoke(): Promise<void>
   reset(): Promise<void>
+  /** `GET /__emulator/mode`. */
+  mode(): Promise<string>
+  /** `POST /__emulator/mode?set=…`; resolves with the status (204, or 400 for an unknown mode). */
+  setMode(mode: string): Promise<number>
 }
 
 export interface EmulatorProcess extends EmulatorControl {
@@ -57,7 +61,13 @@ const control = (url: string, port: number): EmulatorControl => {
     approve: async (code) => (await post("approve", code)) === 204,
     deny: async (code) => (await post("deny", code)) === 204,
     revoke: async () => void (await post("revoke")),
-    reset: async () => void (await post("reset"))
+    reset: async () => void (await post("reset")),
+    mode: async () => ((await (await fetch(`${url}/__emulator/mode`)).json()) as { mode: string }).mode,
+    setMode: async (mode) => {
+      const res = await fetch(`${url}/__emulator/mode?set=${encodeURIComponent(mode)}`, { method: "POST" })
+      await res.arrayBuffer()
+      return res.status
+    }
   }
 }
 
