@@ -5,11 +5,11 @@
  */
 import { afterEach } from "vitest"
 import { createHash } from "node:crypto"
-import { chmodSync, lstatSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs"
+import { chmodSync, cpSync, lstatSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs"
 import { dirname, join } from "node:path"
 import JSON5 from "json5"
 import { type EmulatorProcess, login, startEmulatorProcess } from "../support/emulator.ts"
-import { makeTempDir, type RunResult, runCli, scrubbedEnv } from "../support/processes.ts"
+import { makeTempDir, repoRoot, type RunResult, runCli, scrubbedEnv } from "../support/processes.ts"
 
 const cleanups: Array<() => unknown> = []
 afterEach(async () => {
@@ -182,3 +182,11 @@ export const treeSnapshot = (dir: string): Record<string, string> => {
 
 /** The hash the state file keeps for a refresh token (hex sha256). */
 export const sha256 = (text: string) => createHash("sha256").update(text).digest("hex")
+
+/** What `npm pack` ships (package.json `files`), laid out as an install would; returns the package root. */
+export const installCopy = (parent: string): string => {
+  const root = join(parent, "node_modules", "qwen-portal-auth")
+  mkdirSync(root, { recursive: true })
+  for (const f of ["dist", "package.json", "openclaw.plugin.json", "README.md"]) cpSync(join(repoRoot, f), join(root, f), { recursive: true })
+  return root
+}

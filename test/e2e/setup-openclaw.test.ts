@@ -4,20 +4,12 @@
  * `openclaw` (test/fixtures/fake-openclaw.mjs) that answers as the measured releases do.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
-import { chmodSync, copyFileSync, cpSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs"
+import { chmodSync, copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs"
 import { join, relative } from "node:path"
-import { explain, type Home, readJson, tempHome, treeSnapshot } from "./home.ts"
+import { explain, type Home, installCopy, readJson, tempHome, treeSnapshot } from "./home.ts"
 import { makeTempDir, repoRoot, type RunResult, runNode, scrubbedEnv } from "../support/processes.ts"
 
 const PLUGIN_ID = "qwen-portal-auth"
-
-/** What `npm pack` ships (package.json `files`), laid out as an install would. */
-const installCopy = (parent: string): string => {
-  const root = join(parent, "node_modules", PLUGIN_ID)
-  mkdirSync(root, { recursive: true })
-  for (const f of ["dist", "package.json", "openclaw.plugin.json", "README.md"]) cpSync(join(repoRoot, f), join(root, f), { recursive: true })
-  return root
-}
 
 let tools: { path: string; cleanup: () => void }
 let installedCli: string
