@@ -231,6 +231,18 @@ export class Session {
     return json as { openclawVersion: string; method: string; changed: Array<string>; pluginLoaded: boolean; warnings: Array<string> }
   }
 
+  /** `qwen-auth doctor --json` with this release as OpenClaw; its checks by id. */
+  async doctor() {
+    const r = await this.step("qwen-auth doctor --json", [this.r?.node ?? node22, qwenAuthCli, "doctor", "--json"], {
+      env: this.env(undefined, { OPENCLAW_BIN: this.rel.bin }),
+      anyExit: true,
+      timeoutMs: 300_000
+    })
+    const json = JSON.parse(r.stdout)
+    check(Array.isArray(json.checks), `doctor --json printed ${r.stdout.slice(0, 400)}`)
+    return Object.fromEntries(json.checks.map((c: any) => [c.id, c])) as Record<string, { status: string; cause?: string; detail: string; next?: string }>
+  }
+
   async modelsStatus() {
     const r = await this.openclaw(["models", "status", "--json"])
     const { before, json } = jsonFromFirstBrace(r.stdout)
@@ -445,6 +457,11 @@ both((release) => ({
       new Set(list.plugins.filter((p) => p.status === "loaded" && p.id !== "qwen-portal-auth").map((p) => p.id as string))
     // On 2026.9.6 the listing that creates its state database is the "before".
     const before = loadedIds(release === "2026.9.6" ? await s.initOpenClaw9() : await s.pluginsList())
+    // doctor's openclaw check reads the real release: before setup our plugin is not the one loaded.
+    const doctorBefore = (await s.doctor()).openclaw!
+    check(doctorBefore.status === "problem" && doctorBefore.cause === "plugin-not-loaded" && doctorBefore.next === "qwen-auth setup-openclaw",
+      `doctor before setup: ${JSON.stringify(doctorBefore)}`)
+    check(doctorBefore.detail.includes(`OpenClaw ${release}`), `doctor names no release ${release}: ${doctorBefore.detail}`)
     const setup = await s.setupOpenclaw()
     check(setup.method === (release === "2026.3.24" ? "load-paths" : "plugins-install"), `method ${setup.method}`)
     const after = await s.pluginsList()
@@ -463,6 +480,10 @@ both((release) => ({
     check(afterIds.size > 0, "no other plugin is loaded")
     const manifest = readJson(join(folder, "package.json"))
     check(manifest.dependencies === undefined, `the copied package.json lists dependencies: ${JSON.stringify(manifest.dependencies)}`)
+    const doctorAfter = (await s.doctor()).openclaw!
+    check(doctorAfter.status === "ok", `doctor after setup: ${JSON.stringify(doctorAfter)}`)
+    check(doctorAfter.detail.includes(release === "2026.9.6" ? "SQLite" : "OpenClaw 2026.3.24"), `doctor's store: ${doctorAfter.detail}`)
+    s.note(`doctor: before setup "${doctorBefore.detail.slice(0, 160)}"; after "${doctorAfter.detail}"`)
     s.note(
       `ours: origin ${loaded[0].origin}, ${relative(s.home, folder)}` +
         (bundled.length > 0 ? `; bundled: ${bundled[0].status} (${bundled[0].error})` : "; no bundled one") +
