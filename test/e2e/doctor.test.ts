@@ -7,10 +7,9 @@
  */
 import { chmodSync, copyFileSync, mkdirSync, readFileSync } from "node:fs"
 import { join } from "node:path"
-import { beforeAll, describe, expect, it } from "vitest"
+import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { makeTempDir, repoRoot, runNode } from "../support/processes.ts"
 import {
-  afterThisTest,
   cli,
   emulator,
   envFor,
@@ -35,9 +34,9 @@ const CAUSES = new Set([
 
 let fakeOpenClaw: string
 let installedCli: string
+let tools: { path: string; cleanup: () => void }
 beforeAll(() => {
-  const tools = makeTempDir("qwen-auth-doctor-")
-  afterThisTest(tools.cleanup)
+  tools = makeTempDir("qwen-auth-doctor-")
   // setup-openclaw copies the plugin only from an installed package.
   installedCli = join(installCopy(join(tools.path, "prefix")), "dist/cli.js")
   mkdirSync(join(tools.path, "bin"))
@@ -45,6 +44,7 @@ beforeAll(() => {
   copyFileSync(join(repoRoot, "test/fixtures/fake-openclaw.mjs"), fakeOpenClaw)
   chmodSync(fakeOpenClaw, 0o755)
 })
+afterAll(() => tools.cleanup())
 
 type Emu = Awaited<ReturnType<typeof emulator>>
 
