@@ -5,17 +5,16 @@
  * except through the one refresh a rejected token calls for, and that doctor's probe never counts
  * as a rejected refresh at the emulator.
  */
-import { chmodSync, copyFileSync, mkdirSync, readFileSync } from "node:fs"
-import { join } from "node:path"
+import { chmodSync, mkdirSync, readFileSync } from "node:fs"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
-import { makeTempDir, repoRoot, runNode } from "../support/processes.ts"
+import { runNode } from "../support/processes.ts"
 import {
   cli,
   emulator,
   envFor,
   explain,
   type Home,
-  installCopy,
+  openClawTools,
   readJson,
   realTokens,
   tempHome,
@@ -34,15 +33,13 @@ const CAUSES = new Set([
 
 let fakeOpenClaw: string
 let installedCli: string
-let tools: { path: string; cleanup: () => void }
+let tools: { cleanup: () => void }
 beforeAll(() => {
-  tools = makeTempDir("qwen-auth-doctor-")
   // setup-openclaw copies the plugin only from an installed package.
-  installedCli = join(installCopy(join(tools.path, "prefix")), "dist/cli.js")
-  mkdirSync(join(tools.path, "bin"))
-  fakeOpenClaw = join(tools.path, "bin", "openclaw")
-  copyFileSync(join(repoRoot, "test/fixtures/fake-openclaw.mjs"), fakeOpenClaw)
-  chmodSync(fakeOpenClaw, 0o755)
+  const t = openClawTools("qwen-auth-doctor-")
+  tools = t
+  installedCli = t.installedCli
+  fakeOpenClaw = t.fakeBin
 })
 afterAll(() => tools.cleanup())
 

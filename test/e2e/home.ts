@@ -5,7 +5,7 @@
  */
 import { afterEach } from "vitest"
 import { createHash } from "node:crypto"
-import { chmodSync, cpSync, lstatSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs"
+import { chmodSync, copyFileSync, cpSync, lstatSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs"
 import { dirname, join } from "node:path"
 import JSON5 from "json5"
 import { type EmulatorProcess, login, startEmulatorProcess } from "../support/emulator.ts"
@@ -189,4 +189,15 @@ export const installCopy = (parent: string): string => {
   mkdirSync(root, { recursive: true })
   for (const f of ["dist", "package.json", "openclaw.plugin.json", "README.md"]) cpSync(join(repoRoot, f), join(root, f), { recursive: true })
   return root
+}
+
+/** A temp folder with an installed copy of the package and the fake `openclaw` (test/fixtures/fake-openclaw.mjs). */
+export const openClawTools = (prefix: string) => {
+  const tools = makeTempDir(prefix)
+  const installedCli = join(installCopy(join(tools.path, "prefix")), "dist/cli.js")
+  mkdirSync(join(tools.path, "bin"))
+  const fakeBin = join(tools.path, "bin", "openclaw")
+  copyFileSync(join(repoRoot, "test/fixtures/fake-openclaw.mjs"), fakeBin)
+  chmodSync(fakeBin, 0o755)
+  return { path: tools.path, cleanup: tools.cleanup, installedCli, fakeBin }
 }

@@ -4,24 +4,21 @@
  * `openclaw` (test/fixtures/fake-openclaw.mjs) that answers as the measured releases do.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
-import { chmodSync, copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs"
+import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs"
 import { join, relative } from "node:path"
-import { explain, type Home, installCopy, readJson, tempHome, treeSnapshot } from "./home.ts"
-import { makeTempDir, repoRoot, type RunResult, runNode, scrubbedEnv } from "../support/processes.ts"
+import { explain, type Home, installCopy, openClawTools, readJson, tempHome, treeSnapshot } from "./home.ts"
+import { repoRoot, type RunResult, runNode, scrubbedEnv } from "../support/processes.ts"
 
 const PLUGIN_ID = "qwen-portal-auth"
 
-let tools: { path: string; cleanup: () => void }
+let tools: ReturnType<typeof openClawTools>
 let installedCli: string
 let fakeBin: string
 
 beforeAll(() => {
-  tools = makeTempDir("qwen-auth-setup-oc-")
-  installedCli = join(installCopy(join(tools.path, "prefix")), "dist/cli.js")
-  mkdirSync(join(tools.path, "bin"))
-  fakeBin = join(tools.path, "bin", "openclaw")
-  copyFileSync(join(repoRoot, "test/fixtures/fake-openclaw.mjs"), fakeBin)
-  chmodSync(fakeBin, 0o755)
+  tools = openClawTools("qwen-auth-setup-oc-")
+  installedCli = tools.installedCli
+  fakeBin = tools.fakeBin
 })
 afterAll(() => tools.cleanup())
 

@@ -2,29 +2,19 @@
  * Fault injection: each kind on its own at rate 1, the counters, replay by seed, control
  * endpoints never faulted, and requests whose client left are not processed.
  */
-import { afterEach, describe, expect, it } from "vitest"
-import { type EmulatorOptions, type FaultKind, resolveConfig } from "../../src/emulator/EmulatorConfig.ts"
+import { describe, expect, it } from "vitest"
+import { type FaultKind, resolveConfig } from "../../src/emulator/EmulatorConfig.ts"
 import { makeFaultPlan } from "../../src/emulator/Faults.ts"
 import {
   deviceAuthorize,
-  type InProcessEmulator,
   login,
   pkce,
   pollToken,
   refreshToken,
-  startEmulator
 } from "../support/emulator.ts"
+import { emulatorsPerTest } from "../support/emulatorsPerTest.ts"
 
-let emus: Array<InProcessEmulator> = []
-const start = async (options: EmulatorOptions = {}) => {
-  const e = await startEmulator({ interval: 0, ...options })
-  emus.push(e)
-  return e
-}
-afterEach(async () => {
-  await Promise.all(emus.map((e) => e.close()))
-  emus = []
-})
+const start = emulatorsPerTest()
 const only = (kind: FaultKind) => start({ faultRate: 1, faults: [kind] })
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
 

@@ -6,9 +6,8 @@
  */
 import { randomBytes } from "node:crypto"
 import { Effect, Exit } from "effect"
-import { afterEach, describe, expect, it } from "vitest"
+import { describe, expect, it } from "vitest"
 import { make } from "../../src/emulator/Emulator.ts"
-import type { EmulatorOptions } from "../../src/emulator/EmulatorConfig.ts"
 import {
   DEFAULT_CLIENT_ID,
   deviceAuthorize,
@@ -19,19 +18,10 @@ import {
   pollToken,
   postForm,
   refreshToken,
-  startEmulator
 } from "../support/emulator.ts"
+import { emulatorsPerTest } from "../support/emulatorsPerTest.ts"
 
-let emus: Array<InProcessEmulator> = []
-const start = async (options: EmulatorOptions = {}) => {
-  const e = await startEmulator({ interval: 0, ...options })
-  emus.push(e)
-  return e
-}
-afterEach(async () => {
-  await Promise.all(emus.map((e) => e.close()))
-  emus = []
-})
+const start = emulatorsPerTest()
 
 const DISCONTINUED = { error: { message: "invalid access token or token expired", type: "invalid_request_error" } }
 
