@@ -3,6 +3,7 @@
  * command line, so `status` never loads the HTTP client or the token actor (start-up time is a
  * benchmarked target, docs/benchmarks.md).
  */
+import type * as Daemon from "./commands/daemon.ts"
 import type * as Login from "./commands/login.ts"
 import type * as Logout from "./commands/logout.ts"
 import type * as Models from "./commands/models.ts"
@@ -18,6 +19,7 @@ export type Subcommand =
   | typeof Logout.logout
   | typeof Models.models
   | typeof SetupOpenclaw.setupOpenclaw
+  | typeof Daemon.daemon
 
 // Order is the order `--help` lists them in.
 const loaders: ReadonlyArray<readonly [string, () => Promise<Subcommand>]> = [
@@ -26,7 +28,8 @@ const loaders: ReadonlyArray<readonly [string, () => Promise<Subcommand>]> = [
   ["token", () => import("./commands/token.ts").then((m) => m.token)],
   ["logout", () => import("./commands/logout.ts").then((m) => m.logout)],
   ["models", () => import("./commands/models.ts").then((m) => m.models)],
-  ["setup-openclaw", () => import("./commands/setupOpenclaw.ts").then((m) => m.setupOpenclaw)]
+  ["setup-openclaw", () => import("./commands/setupOpenclaw.ts").then((m) => m.setupOpenclaw)],
+  ["daemon", () => import("./commands/daemon.ts").then((m) => m.daemon)]
 ]
 
 /** Every subcommand's name, in `--help` order. */
