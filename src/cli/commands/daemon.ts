@@ -6,24 +6,21 @@
  */
 import { Config, Console, Effect, FileSystem, Logger, Option } from "effect"
 import { Command, Flag } from "effect/cli"
-import { dirname } from "node:path"
 import { QwenAuthConfig } from "../../Config.ts"
 import * as Daemon from "../../daemon/Daemon.ts"
+import { installUnit, uninstallUnit } from "../../daemon/ServiceInstall.ts"
 import {
   environmentOf,
   isNpxCache,
-  MARKER,
   nextSteps,
   renderLaunchd,
   renderSystemd,
   type ServicePlatform,
   ServiceUnitError,
   stopHint,
-  SYSTEMD_UNIT,
   unitPath
 } from "../../daemon/ServiceUnit.ts"
 import * as QwenAuth from "../../QwenAuth.ts"
-import { ensureDirectory, readFileIfExists, removeIfExists, writeFileAtomic } from "../../store/AtomicWrite.ts"
 import { markStoppedCleanly } from "../CleanStop.ts"
 import { withSettings, withStore } from "../Environment.ts"
 import { processIsAlive } from "../ProcessAlive.ts"
@@ -92,9 +89,6 @@ const render = (platform: ServicePlatform, home: string) =>
     })
   })
 
-const notOurs = (path: string) =>
-  new ServiceUnitError({ detail: `${path} exists and was not written by qwen-auth; move it away or edit it by hand.` })
-
 const install = Command.make(
   "install",
   {
@@ -105,15 +99,8 @@ const install = Command.make(
       const { home, path, platform } = yield* where
       const text = yield* render(platform, home)
       if (print) return yield* Console.log(text.replace(/\n$/, ""))
-      const existing = yield* readFileIfExists(path)
-      if (Option.isSome(existing) && !existing.value.text.includes(MARKER)) return yield* notOurs(path)
-      if (Option.isSome(existing) && existing.value.text === text) {
-        yield* Console.log(`${path} is already up to date.`)
-      } else {
-        yield* ensureDirectory(dirname(path))
-        yield* writeFileAtomic(path, text, { credential: false, mode: 0o644 })
-        yield* Console.log(`${Option.isSome(existing) ? "Updated" : "Wrote"} ${path}.`)
-      }
+      const done = yield* installUnit(path, text)
+      yield* Console.log(done === "unchanged" ? `${path} is already up to date.` : `${done === "updated" ? "Updated" : "Wrote"} ${path}.`)
       yield* Console.log(nextSteps(platform, path, home).join("\n"))
     }).pipe(withSettings)
 ).pipe(
@@ -127,21 +114,8 @@ const install = Command.make(
 const uninstall = Command.make("uninstall", {}, () =>
   Effect.gen(function*() {
     const { path, platform } = yield* where
-    const fs = yield* FileSystem.FileSystem
-    const existing = yield* readFileIfExists(path)
-    if (Option.isNone(existing)) return yield* Console.log(`No qwen-auth service definition at ${path}; nothing to remove.`)
-    if (!existing.value.text.includes(MARKER)) return yield* notOurs(path)
-    if (platform === "linux") {
-      // An enabled unit whose file is gone cannot be disabled any more: stop and disable first.
-      const wants = `${dirname(path)}/default.target.wants/${SYSTEMD_UNIT}`
-      const enabled = yield* fs.readLink(wants).pipe(Effect.as(true), Effect.orElseSucceed(() => false))
-      if (enabled) {
-        return yield* new ServiceUnitError({
-          detail: `${SYSTEMD_UNIT} is enabled: run \`${stopHint(platform)}\` first, then \`qwen-auth daemon uninstall\` again.`
-        })
-      }
-    }
-    yield* removeIfExists(path)
+    const removed = yield* uninstallUnit(path, platform)
+    if (!removed) return yield* Console.log(`No qwen-auth service definition at ${path}; nothing to remove.`)
     yield* Console.log(`Removed ${path}.`)
     yield* Console.log(
       platform === "darwin"
