@@ -31,14 +31,16 @@ const tempHome = () =>
 /** Starts the TestClock at the wall clock, so mtimes and Clock agree. */
 const wallClock = TestClock.setTime(Date.now())
 
-const writeForeignLock = (qwen: string, pid: number, ageMs: number) => {
-  mkdirSync(qwen, { recursive: true })
-  const path = DaemonLock.daemonLockPath(qwen)
-  writeFileSync(path, JSON.stringify({ pid, startedAt: "2026-11-28T00:00:00.000Z", id: "foreign" }))
-  const t = (Date.now() - ageMs) / 1000
-  utimesSync(path, t, t)
-  return path
-}
+/** A lock of another daemon, last touched `ageMs` before the (test) clock's now. */
+const writeForeignLock = (qwen: string, pid: number, ageMs: number) =>
+  Effect.map(Clock.currentTimeMillis, (now) => {
+    mkdirSync(qwen, { recursive: true })
+    const path = DaemonLock.daemonLockPath(qwen)
+    writeFileSync(path, JSON.stringify({ pid, startedAt: "2026-11-28T00:00:00.000Z", id: "foreign" }))
+    const t = (now - ageMs) / 1000
+    utimesSync(path, t, t)
+    return path
+  })
 
 describe("DaemonLock", () => {
   it.effect("a second daemon of the same home is refused, naming the first; a release frees the home", () =>
@@ -69,13 +71,13 @@ describe("DaemonLock", () => {
     Effect.gen(function*() {
       yield* wallClock
       const home = yield* tempHome()
-      writeForeignLock(home.qwen, 7777, 1_000)
+      yield* writeForeignLock(home.qwen, 7777, 1_000)
       const verdict = yield* DaemonLock.inspect(DaemonLock.daemonLockPath(home.qwen), aliveOnly())
       assert.deepStrictEqual(verdict._tag === "Stale" ? verdict.why : verdict._tag, "gone")
       const pid = yield* Effect.scoped(Effect.map(DaemonLock.acquire(home.qwen, { pid: 8888, startedAt: "x", isAlive: aliveOnly(8888) }), (h) => h.info.pid))
       assert.strictEqual(pid, 8888)
       // A container restarted with the same pid: its own pid in the lock is a previous life.
-      writeForeignLock(home.qwen, 1, 1_000)
+      yield* writeForeignLock(home.qwen, 1, 1_000)
       const again = yield* Effect.scoped(Effect.map(DaemonLock.acquire(home.qwen, { pid: 1, startedAt: "y", isAlive: aliveOnly(1) }), (h) => h.info.startedAt))
       assert.strictEqual(again, "y")
     }).pipe(Effect.provide(fsLayer)))
@@ -84,10 +86,10 @@ describe("DaemonLock", () => {
     Effect.gen(function*() {
       yield* wallClock
       const home = yield* tempHome()
-      writeForeignLock(home.qwen, 4242, 59_000)
+      yield* writeForeignLock(home.qwen, 4242, 59_000)
       const busy = yield* Effect.scoped(DaemonLock.acquire(home.qwen, { pid: 5151, startedAt: "x", isAlive: aliveOnly(4242) })).pipe(Effect.flip)
       assert.strictEqual(busy._tag, "DaemonRunning")
-      yield* TestClock.adjust(DaemonLock.STALE_MS - 59_000 + 100)
+      yield* TestClock.adjust(DaemonLock.STALE_MS - 59_000 + 1)
       const taken = yield* Effect.scoped(Effect.map(DaemonLock.acquire(home.qwen, { pid: 5151, startedAt: "x", isAlive: aliveOnly(4242) }), (h) => h.info.pid))
       assert.strictEqual(taken, 5151)
     }).pipe(Effect.provide(fsLayer)))
@@ -100,16 +102,18 @@ describe("DaemonLock", () => {
       const lost = yield* Effect.forkChild(held.lost)
       for (let i = 1; i <= 12; i++) {
         yield* TestClock.adjust(DaemonLock.HEARTBEAT_MS)
-        // The touch is real file I/O: give it a moment of wall time.
-        yield* Effect.promise(() => new Promise((r) => setTimeout(r, 20)))
         const now = yield* Clock.currentTimeMillis
-        assert.approximately(statSync(held.path).mtimeMs, now, 5, `touched at ${i * 10} s`)
+        // The touch is real file I/O: wait (wall time) until it landed.
+        for (let w = 0; w < 200 && Math.abs(statSync(held.path).mtimeMs - now) > 1; w++) {
+          yield* Effect.promise(() => new Promise((r) => setTimeout(r, 10)))
+        }
+        assert.approximately(statSync(held.path).mtimeMs, now, 1, `touched at ${i * 10} s`)
       }
       // 120 s on: another daemon sees it live.
       const verdict = yield* DaemonLock.inspect(held.path, aliveOnly(4242), 5151)
       assert.strictEqual(verdict._tag, "Live")
       // Someone takes it over: the next heartbeat says so.
-      writeForeignLock(home.qwen, 9999, 0)
+      yield* writeForeignLock(home.qwen, 9999, 0)
       yield* TestClock.adjust(DaemonLock.HEARTBEAT_MS)
       const exit = yield* Fiber.await(lost)
       assert.isTrue(Exit.isFailure(exit))
