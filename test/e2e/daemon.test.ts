@@ -214,8 +214,10 @@ describe("qwen-auth daemon (process, 20-s tokens)", () => {
     await second.waitFor((e) => e.some((x) => x.event === "started"), 20_000, "restarted")
     await sleep(2 * TTL_S * 1000)
     const { problems } = await watch.stop()
-    second.child.kill("SIGTERM")
+    // A closed terminal (SIGHUP) stops it like SIGTERM.
+    second.child.kill("SIGHUP")
     expect((await second.exited).code, second.stderr()).toBe(0)
+    expect(second.events().at(-1)).toMatchObject({ event: "stopped" })
     expect(problems.slice(0, 5), problems.join("\n")).toEqual([])
     const stats = await emu.stats()
     expect(stats.refreshRejected).toBe(0)
