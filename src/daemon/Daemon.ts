@@ -95,7 +95,10 @@ export const lineOf = (event: ActorEvent, time: number): DaemonLine => {
         event: "refresh-failed",
         expiresAt: event.expiresAt,
         nextRefreshAt: event.retryAt,
-        message: `refresh failed (${event.message}); the current token is kept (it expires at ${iso(event.expiresAt)}); ` +
+        message: `refresh failed (${event.message}); ` +
+          (event.expiresAt > time
+            ? `the current token is kept (it expires at ${iso(event.expiresAt)}); `
+            : `the token expired at ${iso(event.expiresAt)}; `) +
           `retrying at ${iso(event.retryAt)}`
       }
     case "NeedsLogin":
