@@ -72,6 +72,9 @@ const stopDaemon = async (s: Session, d: RunningDaemon) => {
   const r = await d.proc.recorded
   check(r.code === 0, `the daemon exited ${r.code} on SIGTERM (${r.log}.*)\n${tail(d.proc.stderr())}`)
   check(d.events().at(-1)?.event === "stopped", `the daemon's last event is ${JSON.stringify(d.events().at(-1))}`)
+  // `--json`: every line on stderr is one event object (Node 24 included: no runtime warning lines).
+  const other = d.proc.stderr().split("\n").filter((l) => l.trim() !== "" && !l.trim().startsWith("{"))
+  check(other.length === 0, `the daemon wrote non-JSON lines on stderr:\n${other.slice(0, 5).join("\n")}`)
   s.note(`daemon stopped in ${seconds(Date.now() - t)} on SIGTERM, exit 0`)
 }
 
