@@ -83,7 +83,7 @@ interface Credentials {
   readonly resource_url?: string
 }
 
-class QwenHome {
+export class QwenHome {
   readonly s: Session
   constructor(s: Session) {
     this.s = s

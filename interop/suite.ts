@@ -49,6 +49,7 @@ import {
   tail,
   writeText
 } from "./lib.ts"
+import { daemonScenarios } from "./daemon.ts"
 import { qwenCodeScenarios } from "./qwen-code.ts"
 
 // node:sqlite (read-only peeks at 2026.9.6's store) warns once that it is experimental.
@@ -633,6 +634,10 @@ both((release) => ({
 // --- Qwen Code ----------------------------------------------------------------------------------------
 
 scenarios.push(...qwenCodeScenarios)
+
+// --- the daemon next to each host (interop/daemon.ts) -------------------------------------------
+
+scenarios.push(...daemonScenarios)
 
 // =============================================================================
 // Runner

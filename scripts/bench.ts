@@ -4,6 +4,7 @@
  * the shipped `dist/cli.js`. `--quick` runs fewer repetitions (a smoke run, not for the docs).
  */
 import { burstRows } from "./bench/burst.ts"
+import { daemonIdleRows, daemonLeakRows } from "./bench/daemon.ts"
 import { hotPathRows } from "./bench/hotPath.ts"
 import { machine } from "./bench/machine.ts"
 import { processRows } from "./bench/processes.ts"
@@ -19,7 +20,9 @@ const sections: Array<[string, () => Promise<Array<Row>>]> = [
   ["start-up", () => startupRows(cli.cliPath, quick ? { runs: 5, warmup: 2, rssRuns: 2 } : { runs: 21, warmup: 3, rssRuns: 5 })],
   ["hot path", () => hotPathRows(quick ? { runs: 3, runMs: 200 } : { runs: 7, runMs: 500 })],
   ["burst at expiry", () => burstRows(quick ? { runs: 3, callers: 10_000 } : { runs: 9, callers: 10_000 })],
-  ["processes at expiry", () => processRows(cli.cliPath, { counts: [8, 32], repeats: quick ? 1 : 5 })]
+  ["processes at expiry", () => processRows(cli.cliPath, { counts: [8, 32], repeats: quick ? 1 : 5 })],
+  ["daemon idle", () => daemonIdleRows(cli.cliPath, quick ? { runs: 1, idleMs: 10_000 } : { runs: 3, idleMs: 60_000 })],
+  ["daemon leak", () => daemonLeakRows({ checkpoints: quick ? [200, 2_000] : [1_000, 10_000] })]
 ]
 
 const started = performance.now()

@@ -4,6 +4,7 @@
  * benchmarked target, docs/benchmarks.md).
  */
 import type * as Doctor from "./commands/doctor.ts"
+import type * as Daemon from "./commands/daemon.ts"
 import type * as Login from "./commands/login.ts"
 import type * as Logout from "./commands/logout.ts"
 import type * as Models from "./commands/models.ts"
@@ -20,6 +21,7 @@ export type Subcommand =
   | typeof Models.models
   | typeof SetupOpenclaw.setupOpenclaw
   | typeof Doctor.doctor
+  | typeof Daemon.daemon
 
 // Order is the order `--help` lists them in.
 const loaders: ReadonlyArray<readonly [string, () => Promise<Subcommand>]> = [
@@ -29,7 +31,8 @@ const loaders: ReadonlyArray<readonly [string, () => Promise<Subcommand>]> = [
   ["logout", () => import("./commands/logout.ts").then((m) => m.logout)],
   ["models", () => import("./commands/models.ts").then((m) => m.models)],
   ["setup-openclaw", () => import("./commands/setupOpenclaw.ts").then((m) => m.setupOpenclaw)],
-  ["doctor", () => import("./commands/doctor.ts").then((m) => m.doctor)]
+  ["doctor", () => import("./commands/doctor.ts").then((m) => m.doctor)],
+  ["daemon", () => import("./commands/daemon.ts").then((m) => m.daemon)]
 ]
 
 /** Every subcommand's name, in `--help` order. */

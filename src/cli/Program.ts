@@ -9,6 +9,7 @@ import { Console, Effect, Layer, Logger } from "effect"
 import { CliConfig, CliOutput, Command, GlobalFlag } from "effect/cli"
 import * as CliError from "effect/cli/CliError"
 import { VERSION } from "../internal/version.ts"
+import { teardown } from "./CleanStop.ts"
 import type { Subcommand } from "./Commands.ts"
 import { renderFailure, withSafeConsole } from "./Output.ts"
 import { Root } from "./Root.ts"
@@ -55,5 +56,5 @@ export const run = (subcommands: ReadonlyArray<Subcommand>, args: ReadonlyArray<
   // lasting listener (not `once`): signal-exit (proper-lockfile's) re-raises a signal that has no
   // other listener left, which would kill the process before the clean-up.
   process.on("SIGHUP", () => process.emit("SIGTERM", "SIGTERM"))
-  NodeRuntime.runMain(program, { disableErrorReporting: true })
+  NodeRuntime.runMain(program, { disableErrorReporting: true, teardown })
 }

@@ -83,10 +83,18 @@ export const login = Effect.fn("Login.login")(function*<R>(options: LoginOptions
     const reuse = decision._tag === "Reuse" &&
       (options.confirmReuse === undefined || (yield* options.confirmReuse(decision.credentials)))
     if (decision._tag === "Reuse" && reuse) {
-      const credentials = decision.credentials
+      // The question may have waited a while, and a peer (the daemon, a host) may have refreshed
+      // meanwhile: reuse what is stored now, and bring behind copies up to date with that under
+      // the locks. Saving the credentials read before the question would put a spent chain back.
+      const now = yield* store.update((current) =>
+        Effect.succeed({
+          next: current.stale ? current.credentials : undefined,
+          result: { credentials: current.credentials, healed: current.stale ? current.behind.map((b) => b.path) : [] }
+        })
+      )
+      const credentials = now.credentials ?? decision.credentials
+      const healed = now.credentials !== undefined ? now.healed : []
       const baseUrl = yield* checkResourceUrl(settings, credentials.resourceUrl)
-      // A login found in one copy only still needs the others.
-      const healed = (yield* store.load).stale ? yield* store.save(credentials) : []
       const configured = yield* configure(baseUrl)
       return {
         ...configured,

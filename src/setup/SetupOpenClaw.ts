@@ -79,9 +79,9 @@ export const FIRST_SUPPORTED_RELEASE = { year: 2026, month: 1, day: 29 } as cons
  * refresher, and drops what a plugin refresher returns.
  */
 export const REFRESH_WARNING = "This OpenClaw cannot refresh Qwen logins itself (it always calls its bundled refresher, " +
-  "and does not save a plugin's refreshed token). Keep the login fresh by running `qwen-auth token` " +
-  "(or an Effect program using QwenAuth.layer) before the token expires, e.g. every hour from cron: it refreshes " +
-  "and writes auth-profiles.json under OpenClaw's lock."
+  "and does not save a plugin's refreshed token). Keep the login fresh with `qwen-auth daemon` (`qwen-auth daemon " +
+  "install` runs it as a service), or by running `qwen-auth token` (or an Effect program using QwenAuth.layer) before " +
+  "the token expires: it refreshes and writes auth-profiles.json under OpenClaw's lock."
 
 const START_FOLDER = dirname(fileURLToPath(import.meta.url))
 const REGISTRY_REFRESH = ["plugins", "registry", "--refresh"]

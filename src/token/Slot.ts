@@ -124,11 +124,12 @@ export const failedSlot = (before: Slot, error: TokenUnavailable, retryAt: numbe
 /**
  * When the actor should act on its own: the scheduled refresh, the next retry while the token is
  * still valid (retries are bounded by its lifetime; after that callers drive the attempts), or the
- * expiry of a token that cannot be refreshed. `+∞`: nothing to do until woken.
+ * expiry of a token that cannot be refreshed. `+∞`: nothing to do until woken. `retryPastExpiry`
+ * (the daemon, which has no callers): retries go on after the expiry too.
  */
-export const dueAt = (slot: Slot): number => {
+export const dueAt = (slot: Slot, retryPastExpiry = false): number => {
   if (slot.token === undefined) return Number.POSITIVE_INFINITY
   if (!slot.refreshable) return slot.token.expiresAt
   if (slot.failures === 0) return slot.refreshAt
-  return slot.retryAt < slot.token.expiresAt ? slot.retryAt : Number.POSITIVE_INFINITY
+  return retryPastExpiry || slot.retryAt < slot.token.expiresAt ? slot.retryAt : Number.POSITIVE_INFINITY
 }

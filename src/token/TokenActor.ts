@@ -15,6 +15,7 @@ import { LoginRequired } from "../domain/Errors.ts"
 import { checkResourceUrl } from "../oauth/Trust.ts"
 import type { CredentialStore } from "../store/CredentialStore.ts"
 import { delayAfter, makeStepper } from "./Backoff.ts"
+import type { ActorEvent, ActorOptions } from "./ActorEvent.ts"
 import * as Refresh from "./Refresh.ts"
 import { absentSlot, brokenSlot, dueAt, failedSlot, readySlot, type Slot, startingSlot } from "./Slot.ts"
 import { type RefreshFailure, RefreshDefect, TokenUnavailable } from "./TokenErrors.ts"
@@ -27,6 +28,8 @@ export interface ActorDeps {
   readonly baseUrl: string | undefined
   /** Whether a reload writes the copies that are behind (see `TokenManagerOptions`). */
   readonly repairCopies?: boolean | undefined
+  /** The daemon's extras (a minimum margin, file watching, events); the Layer passes none. */
+  readonly options?: ActorOptions | undefined
 }
 
 export interface Actor {
@@ -34,6 +37,13 @@ export interface Actor {
   readonly refresh: (ifCurrent?: Redacted.Redacted<string>) => Effect.Effect<AccessToken, LoginRequired | TokenUnavailable>
   readonly state: Effect.Effect<TokenState>
   readonly changes: Stream.Stream<TokenState>
+  /** When the actor next acts on its own (refresh or retry), if it holds a token. */
+  readonly nextRefreshAt: Effect.Effect<number | undefined>
+  /**
+   * Stops the background work and waits for the job in flight (a refresh persists before this
+   * returns). For a front end that shuts down on a signal; the scope still has to close.
+   */
+  readonly drain: Effect.Effect<void>
 }
 
 type Job =
@@ -46,13 +56,23 @@ const RELOAD: Job = { _tag: "Reload" }
 const SCHEDULED: Job = { _tag: "Refresh", failedToken: undefined }
 
 const same = (a: Redacted.Redacted<string>, b: Redacted.Redacted<string>) => Redacted.value(a) === Redacted.value(b)
+const reasonOf = (state: TokenState) =>
+  state._tag === "NeedsLogin" ? state.reason : "No Qwen credentials are stored (never logged in, or logged out)."
 const sameState = (a: TokenState, b: TokenState) => JSON.stringify(a) === JSON.stringify(b)
 
 /** Builds the actor in the current (layer) scope; its fibers stop when the scope closes. */
 export const makeActor = Effect.fnUntraced(function*(deps: ActorDeps) {
-  const { settings, store, http } = deps
+  const { http, store } = deps
+  const options = deps.options ?? {}
+  const onEvent = options.onEvent
+  const retryPastExpiry = options.retryPastExpiry === true
+  // A minimum margin (the daemon refreshes well before any host would) is a larger margin for
+  // everything: the schedule, and which stored token the refresh transaction counts as due.
+  const margin = options.minMargin !== undefined && Duration.isGreaterThan(options.minMargin, deps.settings.refreshMargin)
+    ? options.minMargin
+    : deps.settings.refreshMargin
+  const settings: Settings = margin === deps.settings.refreshMargin ? deps.settings : { ...deps.settings, refreshMargin: margin }
   const scope = yield* Effect.scope
-  const margin = settings.refreshMargin
   const slotRef = yield* SynchronizedRef.make<Slot>(startingSlot)
   const stateRef = yield* SubscriptionRef.make<TokenState>(startingSlot.state)
   const inflight = yield* SynchronizedRef.make<Fiber.Fiber<Slot> | undefined>(undefined)
@@ -61,6 +81,8 @@ export const makeActor = Effect.fnUntraced(function*(deps: ActorDeps) {
   // Mutated only by jobs, which never overlap.
   let stepper = yield* makeStepper(settings)
   let fingerprint = ""
+  /** Whether the job that just ran persisted a refresh of its own (for the events). */
+  let refreshedHere = false
   const refusedHere = new Set<string>()
 
   // ---------------------------------------------------------------------------------------------
@@ -91,6 +113,9 @@ export const makeActor = Effect.fnUntraced(function*(deps: ActorDeps) {
     // A copy that is missing or behind (a peer refreshed, Qwen Code deleted its file) is brought up
     // to date now: a host reading it would otherwise ask for a login or spend a dead chain.
     if (snapshot.stale && deps.repairCopies !== false) yield* heal
+    // The same tokens as held (our own write, a peer touching a file): keep the schedule as it is.
+    const held = SynchronizedRef.getUnsafe(slotRef)
+    if (held.token !== undefined && held.credentials !== undefined && c.sameTokens(held.credentials)) return held
     return yield* adopt(c)
   })
 
@@ -107,6 +132,8 @@ export const makeActor = Effect.fnUntraced(function*(deps: ActorDeps) {
     )
     switch (outcome._tag) {
       case "Refreshed":
+        refreshedHere = true
+        return yield* adopt(outcome.credentials)
       case "Adopted":
         return yield* adopt(outcome.credentials)
       case "Absent":
@@ -115,7 +142,7 @@ export const makeActor = Effect.fnUntraced(function*(deps: ActorDeps) {
         // Found under the locks with nothing newer stored, and recorded as refused by the store
         // in the same step (deleting nothing). Remembered here too, in case the record is lost.
         refusedHere.add(tokenHash(outcome.refreshToken))
-        yield* Effect.logWarning("Qwen refused the refresh token (invalid_grant); run `qwen-auth login`")
+        if (onEvent === undefined) yield* Effect.logWarning("Qwen refused the refresh token (invalid_grant); run `qwen-auth login`")
         // A login written meanwhile heals at once.
         return yield* reload
       }
@@ -130,7 +157,9 @@ export const makeActor = Effect.fnUntraced(function*(deps: ActorDeps) {
     if (before.token === undefined) return brokenSlot(error)
     const now = yield* Clock.currentTimeMillis
     const delayMs = delayAfter(settings, reason, yield* stepper)
-    yield* Effect.logWarning(`Token refresh failed: ${reason.message}; next attempt in ${Math.ceil(delayMs / 1000)} s`)
+    if (onEvent === undefined) {
+      yield* Effect.logWarning(`Token refresh failed: ${reason.message}; next attempt in ${Math.ceil(delayMs / 1000)} s`)
+    }
     return failedSlot(before, error, now + delayMs)
   })
 
@@ -138,9 +167,38 @@ export const makeActor = Effect.fnUntraced(function*(deps: ActorDeps) {
     Effect.flatMap(SubscriptionRef.get(stateRef), (current) =>
       sameState(current, state) ? Effect.void : SubscriptionRef.set(stateRef, state))
 
+  /** What a job that turned `before` into `next` tells a front end, if anything. */
+  const eventOf = (before: Slot, next: Slot, first: boolean): ActorEvent | undefined => {
+    // The first load is the front end's to report (with its own start).
+    if (first) return undefined
+    if (next.token !== undefined) {
+      const timing = { expiresAt: next.token.expiresAt, nextRefreshAt: dueAt(next, retryPastExpiry) }
+      if (next.lastError !== undefined && next.failures > before.failures) {
+        return {
+          _tag: "RefreshFailed",
+          expiresAt: next.token.expiresAt,
+          retryAt: next.retryAt,
+          failures: next.failures,
+          errorTag: next.lastError.reason._tag,
+          message: next.lastError.reason.message
+        }
+      }
+      if (refreshedHere) return { _tag: "Refreshed", ...timing }
+      if (before.token === undefined) return { _tag: "LoginDetected", ...timing }
+      return same(before.token.accessToken, next.token.accessToken) ? undefined : { _tag: "Adopted", ...timing }
+    }
+    if (before.token !== undefined || !sameState(before.state, next.state)) {
+      return { _tag: "NeedsLogin", reason: reasonOf(next.state) }
+    }
+    return undefined
+  }
+
+  let firstJob = true
+
   const runJob = (job: Job): Effect.Effect<Slot> =>
     Effect.gen(function*() {
       const before = yield* SynchronizedRef.get(slotRef)
+      refreshedHere = false
       if (job._tag === "Refresh" && before.token !== undefined) {
         yield* publish(
           TokenState.Refreshing(before.token.expiresAt, before.failures, before.lastError?.reason.message)
@@ -151,6 +209,11 @@ export const makeActor = Effect.fnUntraced(function*(deps: ActorDeps) {
       const next = Exit.isSuccess(exit) ? exit.value : yield* failure(before, exit.cause)
       yield* SynchronizedRef.set(slotRef, next)
       yield* publish(next.state)
+      if (onEvent !== undefined) {
+        const event = eventOf(before, next, firstJob)
+        if (event !== undefined) yield* onEvent(event)
+      }
+      firstJob = false
       yield* Queue.offer(wake, undefined)
       return next
     })
@@ -251,17 +314,29 @@ export const makeActor = Effect.fnUntraced(function*(deps: ActorDeps) {
   const waitFor = (ms: number) =>
     Number.isFinite(ms) ? Effect.race(Effect.sleep(ms), Queue.take(wake)) : Queue.take(wake)
 
+  const reloadIfChanged = Effect.gen(function*() {
+    if ((yield* store.fingerprint) !== fingerprint) yield* joinJob(RELOAD)
+  })
+
+  const fileCheckMs = Duration.toMillis(settings.fileCheckInterval)
+
   const tick = Effect.gen(function*() {
     const s = yield* SynchronizedRef.get(slotRef)
     if (s.token === undefined) {
       // A login is needed: look for a new one at most every fileCheckInterval (mtimes only).
       yield* Effect.sleep(settings.fileCheckInterval)
-      if ((yield* store.fingerprint) !== fingerprint) yield* joinJob(RELOAD)
-      return
+      return yield* reloadIfChanged
     }
     const now = yield* Clock.currentTimeMillis
-    const due = dueAt(s)
-    if (due > now) return yield* waitFor(due - now)
+    const due = dueAt(s, retryPastExpiry)
+    if (due > now) {
+      if (options.watchFiles !== true) return yield* waitFor(due - now)
+      // Watching: sleep to the deadline or the next file check, whichever comes first.
+      yield* waitFor(Math.min(due - now, fileCheckMs))
+      const later = yield* Clock.currentTimeMillis
+      if (later < dueAt(SynchronizedRef.getUnsafe(slotRef), retryPastExpiry)) yield* reloadIfChanged
+      return
+    }
     yield* joinJob(s.refreshable ? SCHEDULED : RELOAD)
   })
 
@@ -277,12 +352,24 @@ export const makeActor = Effect.fnUntraced(function*(deps: ActorDeps) {
   )
 
   yield* runJob(RELOAD)
-  yield* Effect.forkIn(supervised, scope)
+  const scheduler = yield* Effect.forkIn(supervised, scope)
+
+  const drain = Effect.gen(function*() {
+    yield* Fiber.interrupt(scheduler)
+    const running = SynchronizedRef.getUnsafe(inflight)
+    if (running !== undefined) yield* Fiber.await(running)
+  })
 
   return {
     get,
     refresh,
     state: SubscriptionRef.get(stateRef),
-    changes: SubscriptionRef.changes(stateRef)
+    changes: SubscriptionRef.changes(stateRef),
+    nextRefreshAt: Effect.sync(() => {
+      const s = SynchronizedRef.getUnsafe(slotRef)
+      const due = dueAt(s, retryPastExpiry)
+      return s.token !== undefined && Number.isFinite(due) ? due : undefined
+    }),
+    drain
   } satisfies Actor
 })

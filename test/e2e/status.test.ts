@@ -22,6 +22,7 @@ const LONG = 120_000
 const HOUR = 3_600_000
 const FIELDS = [
   "baseUrl",
+  "daemon",
   "defaultModel",
   "expiresAt",
   "expiresInSeconds",

@@ -239,6 +239,34 @@ describe("auth.run", () => {
     await stop()
   })
 
+  it("a refresh by a peer (the daemon) while OpenClaw asks to reuse the login is what gets reused: the spent chain is not written back", async () => {
+    const stored = await login(emu)
+    writeQwenCode(qwenCodeJson({ ...stored, resource_url: emu.url }, Date.now() + 5 * HOUR))
+    const { provider, stop } = await loadProvider()
+    const fake = fakeAuthContext()
+    let peer: { access_token: string; refresh_token: string } | undefined
+    const ctx = {
+      ...fake.ctx,
+      prompter: {
+        ...fake.ctx.prompter,
+        // While the question is open, another process refreshes and stores the rotated chain.
+        confirm: async () => {
+          const r = await refreshToken(emu.url, stored.refresh_token)
+          peer = r.json as { access_token: string; refresh_token: string }
+          writeQwenCode(qwenCodeJson({ ...peer, resource_url: emu.url }, Date.now() + 6 * HOUR))
+          return true
+        }
+      }
+    }
+    const reused = await provider.auth[0]!.run(ctx)
+    expect(peer).toBeDefined()
+    expect(reused.profiles[0]!.credential).toMatchObject({ access: peer!.access_token, refresh: peer!.refresh_token })
+    expect(readJson(qwenCreds()).refresh_token).toBe(peer!.refresh_token)
+    expect(readJson(join(root.qwenHome, "qwen-auth-credentials.json")).refresh_token).toBe(peer!.refresh_token)
+    expect((await emu.stats()).refreshRejected).toBe(0)
+    await stop()
+  })
+
   it("keeps unknown fields of an existing Qwen Code file", async () => {
     writeQwenCode({ ...qwenCodeJson({ access_token: "old-a", refresh_token: "old-r" }, Date.now() - HOUR), extra: 42 })
     const { provider, stop } = await loadProvider()

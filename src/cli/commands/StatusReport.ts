@@ -13,7 +13,9 @@ import { CredentialStore, type Snapshot } from "../../store/CredentialStore.ts"
 import { readConfigLazy } from "../../store/openclaw/ConfigFileLazy.ts"
 import { configuredBaseUrl } from "../../store/openclaw/ProviderEntry.ts"
 import { currentDefault } from "../../store/openclaw/Models.ts"
+import { daemonJson, type DaemonStatus, readDaemonRecord } from "../../daemon/DaemonRecord.ts"
 import { Exit, printJson, say } from "../Output.ts"
+import { processIsAlive } from "../ProcessAlive.ts"
 
 export type StatusState = "fresh" | "expiring" | "expired-refreshable" | "needs-login" | "logged-out"
 
@@ -39,6 +41,7 @@ export const reportStatus = (json: boolean) =>
       Effect.catch((e) => Effect.sync(() => (problems.push(e.message), undefined)))
     )
     const explicitBaseUrl = configuredBaseUrl(config)
+    const daemon = yield* readDaemonRecord(settings, processIsAlive)
     const state = stateOf(snapshot, now, settings.refreshMargin)
     const c = snapshot.credentials
     const loggedIn = state === "fresh" || state === "expiring" || state === "expired-refreshable"
@@ -62,15 +65,16 @@ export const reportStatus = (json: boolean) =>
       baseUrl: c ? (explicitBaseUrl ?? toBaseUrl(c.resourceUrl)) : (explicitBaseUrl ?? null),
       defaultModel: (config && currentDefault(config)) ?? null,
       files: snapshot.files,
-      problems
+      problems,
+      daemon: daemonJson(daemon)
     }
     if (json) yield* printJson(report)
     else {
-      yield* Console.log(renderHuman(report))
+      yield* Console.log(`${renderHuman(report)}\n${daemonLine(daemon)}`)
       // An OpenClaw that keeps auth-profiles.json (2026.3.24) calls only its bundled refresher,
       // which knows nothing but chat.qwen.ai (hosts.md): qwen-auth has to keep its profile fresh.
       const jsonStore = snapshot.files.some((f) => f.path === paths.authProfiles && f.exists && f.ok)
-      if (jsonStore && c !== undefined) yield* say(OPENCLAW_3_24_NOTE)
+      if (jsonStore && c !== undefined && daemon._tag !== "running") yield* say(OPENCLAW_3_24_NOTE)
     }
     if (!loggedIn) return yield* Effect.fail(new Exit(ExitCode.loginRequired))
   }).pipe(
@@ -92,8 +96,8 @@ const BEHIND = {
 /** Said once by `status` (and `setup-openclaw`) for an OpenClaw with `auth-profiles.json`. */
 export const OPENCLAW_3_24_NOTE =
   "Note: OpenClaw 2026.3.24 cannot refresh Qwen logins itself (its bundled refresher only knows chat.qwen.ai). " +
-  "Run `qwen-auth token` (or an app using qwen-auth's Layer) before the token expires: it refreshes the login " +
-  "and updates OpenClaw's profile."
+  "Run `qwen-auth daemon` (`qwen-auth daemon install` makes it a service), or `qwen-auth token` before the token " +
+  "expires: it refreshes the login and updates OpenClaw's profile."
 
 const unusable = (error: MalformedFile | FileAccessError) =>
   Effect.gen(function*() {
@@ -107,7 +111,8 @@ const unusable = (error: MalformedFile | FileAccessError) =>
       baseUrl: null,
       defaultModel: null,
       files: [{ path: error.path, exists: true, mode: null, ok: false, problem: error.message }],
-      problems: [error.message]
+      problems: [error.message],
+      daemon: daemonJson(yield* readDaemonRecord(yield* QwenAuthConfig, processIsAlive))
     } satisfies Report)
     yield* say(`qwen-auth: ${error[CliError.userMessage]}`)
     return yield* Effect.fail(new Exit(ExitCode.error))
@@ -124,6 +129,25 @@ type Report = {
   readonly defaultModel: string | null
   readonly files: Snapshot["files"]
   readonly problems: ReadonlyArray<string>
+  readonly daemon: ReturnType<typeof daemonJson>
+}
+
+/** Whether a daemon keeps this login fresh (the human report's last line). */
+const daemonLine = (d: DaemonStatus): string => {
+  switch (d._tag) {
+    case "running": {
+      const next = d.record?.nextRefreshAt
+      const error = d.record?.lastError
+      return `  daemon:        running (pid ${d.pid} since ${d.startedAt}) keeps this login fresh` +
+        (next ? `; next refresh at ${next}` : error === "LoginRequired" ? "; waiting for a login" : "") +
+        (error && error !== "LoginRequired" ? `; last attempt failed (${error})` : "")
+    }
+    case "stale":
+      return `  daemon:        not running (a daemon${d.pid !== undefined ? ` with pid ${d.pid}` : ""} left its lock); ` +
+        "start `qwen-auth daemon` to keep this login fresh"
+    case "none":
+      return "  daemon:        not running; `qwen-auth daemon` keeps this login fresh (`qwen-auth daemon install` runs it as a service)"
+  }
 }
 
 const duration = (seconds: number): string => {
