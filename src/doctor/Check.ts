@@ -31,7 +31,8 @@ export const CAUSES = [
   "file-problem",
   "copy-behind",
   "openclaw-failed",
-  "plugin-not-loaded"
+  "plugin-not-loaded",
+  "daemon-stopped"
 ] as const
 /** @since 0.1.0 @category models */
 export type Cause = typeof CAUSES[number]

@@ -14,8 +14,10 @@ import { readConfigLazy } from "../store/openclaw/ConfigFileLazy.ts"
 import { configuredBaseUrl } from "../store/openclaw/ProviderEntry.ts"
 import { QwenHttpClient } from "../token/QwenHttpClient.ts"
 import { TokenManager } from "../token/TokenManager.ts"
+import type { IsAlive } from "../daemon/DaemonLock.ts"
 import { checkApi } from "./ApiCheck.ts"
 import { type CheckResult, exitCodeOf, problem, shellWord, skipped } from "./Check.ts"
+import { checkDaemon } from "./DaemonCheck.ts"
 import { checkFiles, checkQwenCode } from "./FileChecks.ts"
 import { checkOAuthServer } from "./OAuthServerCheck.ts"
 import { checkOpenClaw } from "./OpenClawCheck.ts"
@@ -29,13 +31,15 @@ export interface DoctorReport {
 }
 
 /**
- * Runs every check. `env` is the process environment (OpenClaw's executable and its settings).
+ * Runs every check. `env` is the process environment (OpenClaw's executable and its settings);
+ * `isAlive` tells whether a daemon's pid still runs.
  *
  * @since 0.1.0
  * @category running
  */
 export const runDoctor = (
-  env: Readonly<Record<string, string | undefined>>
+  env: Readonly<Record<string, string | undefined>>,
+  isAlive: IsAlive
 ): Effect.Effect<DoctorReport, never, QwenAuthConfig | CredentialStore | FileSystem.FileSystem | ChildProcessSpawner.ChildProcessSpawner> =>
   Effect.gen(function*() {
     const settings = yield* QwenAuthConfig
@@ -76,6 +80,6 @@ export const runDoctor = (
         ? skipped("qwen-code", "the files could not be read (see `files`)")
         : checkQwenCode(snapshot, paths, settings.qwenCodeSync, loggedIn)
     )
-    checks.push(skipped("daemon", "this qwen-auth has no daemon yet"))
+    checks.push(yield* checkDaemon(settings, isAlive))
     return { ok: exitCodeOf(checks) === 0, checks }
   })

@@ -228,6 +228,29 @@ describe("qwen-auth daemon (process, 20-s tokens)", () => {
     expect(token.code, explain(token)).toBe(0)
   }, LONG)
 
+  it("doctor says which daemon keeps the home fresh, and names a daemon killed with -9 as daemon-stopped", async () => {
+    const emu = await emulator(["--auto-approve-after", "1", "--interval", "1"])
+    const home = tempHome()
+    await loggedIn(home, emu)
+    const env = { OPENCLAW_BIN: "/nonexistent/openclaw" }
+    const none = JSON.parse((await cli(home, ["doctor", "--json"], emu, env)).stdout)
+    expect(none.checks.find((c: any) => c.id === "daemon")).toMatchObject({ status: "skipped" })
+    const d = startDaemon(home, emu)
+    await d.waitFor((e) => e.some((x) => x.event === "started"), 20_000, "started")
+    const running = await cli(home, ["doctor", "--json"], emu, env)
+    const daemon = JSON.parse(running.stdout).checks.find((c: any) => c.id === "daemon")
+    expect(daemon, explain(running)).toMatchObject({ status: "ok" })
+    expect(daemon.detail).toContain(`pid ${d.pid}`)
+    expect(running.code, explain(running)).toBe(0)
+    d.child.kill("SIGKILL")
+    await d.exited
+    const stopped = await cli(home, ["doctor", "--json"], emu, env)
+    expect(stopped.code, explain(stopped)).toBe(1)
+    const after = JSON.parse(stopped.stdout).checks.find((c: any) => c.id === "daemon")
+    expect(after).toMatchObject({ status: "problem", cause: "daemon-stopped", next: "qwen-auth daemon" })
+    expect(after.detail).toContain(`pid ${d.pid}`)
+  }, LONG)
+
   it("without a login: started, needs-login once, then login-detected when a login appears", async () => {
     const emu = await emulator(["--auto-approve-after", "1", "--interval", "1"])
     const home = tempHome()

@@ -28,7 +28,7 @@ const IDS = ["files", "oauth-server", "api", "openclaw", "qwen-code", "daemon"]
 const CAUSES = new Set([
   "login-required", "service-rejects-tokens", "endpoint-not-found", "client-refused", "quota-exhausted", "throttled",
   "unreachable", "untrusted-endpoint", "server-error", "unexpected-answer", "refresh-failed", "file-problem",
-  "copy-behind", "openclaw-failed", "plugin-not-loaded"
+  "copy-behind", "openclaw-failed", "plugin-not-loaded", "daemon-stopped"
 ])
 
 let fakeOpenClaw: string

@@ -8,6 +8,7 @@ import { Command, Flag } from "effect/cli"
 import { type CheckResult, type DoctorReport, exitCodeOf, runDoctor } from "../../doctor/Doctor.ts"
 import { withStore } from "../Environment.ts"
 import { Exit, printJson } from "../Output.ts"
+import { processIsAlive } from "../ProcessAlive.ts"
 
 const json = Flag.Boolean("json").pipe(Flag.withDescription("Print one JSON object"), Flag.withDefault(false))
 
@@ -30,7 +31,7 @@ const render = (report: DoctorReport): string => {
 
 export const doctor = Command.make("doctor", { json }, ({ json }) =>
   Effect.gen(function*() {
-    const report = yield* runDoctor(process.env)
+    const report = yield* runDoctor(process.env, processIsAlive)
     yield* json ? printJson(report) : Console.log(render(report))
     const code = exitCodeOf(report.checks)
     if (code !== 0) return yield* Effect.fail(new Exit(code))
