@@ -125,6 +125,59 @@ export const lazyBuiltins = {
   }
 }
 
+// `import { Effect, Schema } from "effect"` goes through the package's barrel (`export * as
+// Schema from "./Schema.js"`), and esbuild then builds each namespace object whole: every export
+// of Schema.js (with its crypto, HTTP-cookie, network-address and JSON Schema parts), Stream,
+// PubSub and the rest stay in the bundle and are evaluated on every start. Rewriting our own
+// named imports of a barrel into namespace imports of the modules themselves (`import * as Schema
+// from "effect/Schema"`, which the package exports) lets esbuild keep only what is used. The
+// names come from the installed barrels; a name a barrel does not list stays as written.
+const BARREL_IMPORT = /^import\s+(type\s+)?\{([^}]*)\}\s+from\s+"(effect(?:\/[a-z]+)?)"/gm
+const barrelCache = new Map()
+const barrelOf = (specifier) => {
+  if (barrelCache.has(specifier)) return barrelCache.get(specifier)
+  const sub = specifier.slice("effect".length) // "" or "/cli"
+  const dir = `effect/dist${sub}`
+  const index = readFileSync(createRequire(import.meta.url).resolve(`effect${sub}`), "utf8")
+    .replace(/\/\*[\s\S]*?\*\//g, "")
+  const names = new Map()
+  for (const [, name, path] of index.matchAll(/export \* as (\w+) from "\.\/([\w/]+)\.js"/g)) {
+    names.set(name, { namespace: `effect${sub}/${path}` })
+  }
+  for (const [, list, path] of index.matchAll(/export \{([^}]*)\} from "\.\/([\w/]+)\.js"/g)) {
+    for (const name of list.split(",").map((n) => n.trim()).filter(Boolean)) names.set(name, { named: `effect${sub}/${path}` })
+  }
+  void dir
+  barrelCache.set(specifier, names)
+  return names
+}
+export const rewriteBarrelImports = (source) =>
+  source.replace(BARREL_IMPORT, (statement, typeOnly, list, specifier) => {
+    if (typeOnly) return statement
+    const names = barrelOf(specifier)
+    const kept = []
+    const lines = []
+    for (const raw of list.split(",").map((s) => s.trim()).filter(Boolean)) {
+      if (raw.startsWith("type ")) continue
+      const [name, alias = name] = raw.split(/\s+as\s+/)
+      const target = names.get(name)
+      if (target?.namespace) lines.push(`import * as ${alias} from "${target.namespace}"`)
+      else if (target?.named) lines.push(`import { ${raw} } from "${target.named}"`)
+      else kept.push(raw)
+    }
+    if (kept.length > 0) lines.push(`import { ${kept.join(", ")} } from "${specifier}"`)
+    return lines.join("; ")
+  })
+export const effectSubpathImports = {
+  name: "effect-subpath-imports",
+  setup(b) {
+    b.onLoad({ filter: /[\\/]src[\\/].*\.ts$/ }, (args) => ({
+      contents: rewriteBarrelImports(readFileSync(args.path, "utf8")),
+      loader: "ts"
+    }))
+  }
+}
+
 /**
  * The shipped CLI: ESM with code splitting. `dist/cli.js` is a small entry; each command and what
  * only it needs (the HTTP client, the token actor, QR codes) are chunks under `dist/cli/`, loaded
@@ -138,7 +191,7 @@ export const cliEsmOptions = (outdir) => ({
   outdir,
   chunkNames: "cli/[name]-[hash]",
   banner: { js: requireShim },
-  plugins: [lazySegmenter, undiciNamedExports, lazyBuiltins, fsWithoutFacade]
+  plugins: [effectSubpathImports, lazySegmenter, undiciNamedExports, lazyBuiltins, fsWithoutFacade]
 })
 
 /** The same program as one CommonJS file (dynamic imports become lazy in-file modules). */
@@ -147,7 +200,7 @@ export const cliCjsOptions = (outfile) => ({
   format: "cjs",
   entryPoints: ["src/cli/main.ts"],
   outfile,
-  plugins: [lazySegmenter, lazyBuiltins, fsWithoutFacade]
+  plugins: [effectSubpathImports, lazySegmenter, lazyBuiltins, fsWithoutFacade]
 })
 
 export const SHEBANG = "#!/usr/bin/env node\n"
