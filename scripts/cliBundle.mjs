@@ -1,5 +1,5 @@
-// esbuild options for the CLI bundle, shared by scripts/build.mjs (what ships) and the start-up
-// benchmark (which also builds a CommonJS variant to compare against, docs/benchmarks.md).
+// esbuild options for the CLI bundles (scripts/build.mjs; start-up is benchmarked,
+// docs/benchmarks.md).
 import { readFileSync } from "node:fs"
 import { createRequire } from "node:module"
 
@@ -251,15 +251,6 @@ export const cliEsmOptions = (outdir) => ({
   chunkNames: "cli/[name]-[hash]",
   banner: { js: requireShim },
   plugins: [fastPathsExternal, effectSubpathImports, lazySegmenter, undiciNamedExports, lazyBuiltins, fsWithoutFacade]
-})
-
-/** The same program as one CommonJS file (dynamic imports become lazy in-file modules). */
-export const cliCjsOptions = (outfile) => ({
-  ...common,
-  format: "cjs",
-  entryPoints: ["src/cli/main.ts"],
-  outfile,
-  plugins: [effectSubpathImports, lazySegmenter, lazyBuiltins, fsWithoutFacade]
 })
 
 export const SHEBANG = "#!/usr/bin/env node\n"
