@@ -6,7 +6,14 @@ export declare const common: BuildOptions
 export declare const lazySegmenter: Plugin
 export declare const undiciNamedExports: Plugin
 export declare const lazyBuiltins: Plugin
+export declare const effectSubpathImports: Plugin
+export declare const rewriteBarrelImports: (source: string) => string
+export declare const fastPathsExternal: Plugin
+export declare const vendorOnDemand: Plugin
+export declare const VENDORED: ReadonlyArray<string>
+export declare const builtinsWithoutFacade: (names: ReadonlyArray<string>) => Plugin
 export declare const cliEsmOptions: (outdir: string) => BuildOptions
-export declare const cliCjsOptions: (outfile: string) => BuildOptions
+export declare const cliFastOptions: (outdir: string) => BuildOptions
+export declare const vendorOptions: (outdir: string) => BuildOptions
 export declare const SHEBANG: string
 export declare const fsWithoutFacade: Plugin

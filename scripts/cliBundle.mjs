@@ -1,5 +1,5 @@
-// esbuild options for the CLI bundle, shared by scripts/build.mjs (what ships) and the start-up
-// benchmark (which also builds a CommonJS variant to compare against, docs/benchmarks.md).
+// esbuild options for the CLI bundles (scripts/build.mjs; start-up is benchmarked,
+// docs/benchmarks.md).
 import { readFileSync } from "node:fs"
 import { createRequire } from "node:module"
 
@@ -64,32 +64,42 @@ export const undiciNamedExports = {
 // export, including the lazy getters `ReadStream`/`WriteStream`/`promises`: that loads Node's
 // whole streams implementation (~4 ms of `status`), which status never uses. Resolve such imports
 // to a module over `process.getBuiltinModule("node:fs")` instead: plain functions and constants
-// as they are, the getters forwarded on first use.
-export const fsWithoutFacade = {
-  name: "fs-without-esm-facade",
-  setup(b) {
-    b.onResolve({ filter: /^(node:)?fs$/ }, (args) =>
-      args.kind === "import-statement" && args.namespace !== "fs-without-facade"
-        ? { path: "node:fs", namespace: "fs-without-facade" }
-        : undefined)
-    b.onLoad({ filter: /.*/, namespace: "fs-without-facade" }, () => {
-      const real = createRequire(import.meta.url)("node:fs")
-      const names = Object.keys(real).filter((k) => /^[A-Za-z_$][\w$]*$/.test(k))
-      const isGetter = (k) => Object.getOwnPropertyDescriptor(real, k)?.get !== undefined
-      const plain = names.filter((k) => !isGetter(k))
-      const lazy = names.filter(isGetter).map((k) =>
-        typeof real[k] === "function"
-          ? `export function ${k}(...a) { const f = fs.${k}; return new.target ? Reflect.construct(f, a, new.target) : f.apply(this, a) }`
-          : `export const ${k} = new Proxy({}, { get: (_, p) => fs.${k}[p] })`
-      )
-      return {
-        contents: `const fs = process.getBuiltinModule("node:fs");\nexport default fs;\n` +
-          `export const { ${plain.join(", ")} } = fs;\n${lazy.join("\n")}\n`,
-        loader: "js"
-      }
-    })
+// as they are, the getters forwarded on first use. Being an ordinary module of the bundle, it is
+// also evaluated only with the module that imports it, where an `import` of a builtin left to
+// Node would be hoisted and run at start-up (the fast paths' bundles, whose refresh code is
+// initialized on first use, `builtinsWithoutFacade`).
+export const builtinsWithoutFacade = (names) => {
+  const filter = new RegExp(`^(node:)?(${names.map((n) => n.replace("/", "\\/")).join("|")})$`)
+  return {
+    name: "builtins-without-esm-facade",
+    setup(b) {
+      b.onResolve({ filter }, (args) =>
+        args.kind === "import-statement" && args.namespace !== "builtin-without-facade"
+          ? { path: args.path.startsWith("node:") ? args.path : `node:${args.path}`, namespace: "builtin-without-facade" }
+          : undefined)
+      b.onLoad({ filter: /.*/, namespace: "builtin-without-facade" }, (args) => {
+        const real = createRequire(import.meta.url)(args.path)
+        const keys = Object.keys(real).filter((k) => /^[A-Za-z_$][\w$]*$/.test(k) && k !== "default")
+        const isGetter = (k) => Object.getOwnPropertyDescriptor(real, k)?.get !== undefined
+        const plain = keys.filter((k) => !isGetter(k))
+        const lazy = keys.filter(isGetter).map((k) =>
+          typeof real[k] === "function"
+            ? `export function ${k}(...a) { const f = m.${k}; return new.target ? Reflect.construct(f, a, new.target) : f.apply(this, a) }`
+            : `export const ${k} = new Proxy({}, { get: (_, p) => m.${k}[p] })`
+        )
+        return {
+          contents: `const m = process.getBuiltinModule(${JSON.stringify(args.path)});\nexport default m;\n` +
+            (plain.length > 0 ? `export const { ${plain.join(", ")} } = m;\n` : "") + `${lazy.join("\n")}\n`,
+          loader: "js"
+        }
+      })
+    }
   }
 }
+export const fsWithoutFacade = builtinsWithoutFacade(["fs"])
+
+/** The builtins the fast paths' bundles import (all but those `lazyBuiltins` takes). */
+const FAST_PATH_BUILTINS = ["fs", "path", "os", "url", "util", "events", "buffer", "stream", "stream/consumers", "tls", "net", "http", "https", "zlib", "sqlite", "timers", "timers/promises", "worker_threads", "perf_hooks", "async_hooks", "diagnostics_channel", "string_decoder", "querystring", "dns", "assert", "process", "v8"]
 
 // Node loads a builtin's JavaScript on import: `node:crypto` (all of internal/crypto/*),
 // `node:child_process` and `node:readline` cost ~8 ms of `status`'s start-up together, though
@@ -125,6 +135,108 @@ export const lazyBuiltins = {
   }
 }
 
+// `import { Effect, Schema } from "effect"` goes through the package's barrel (`export * as
+// Schema from "./Schema.js"`), and esbuild then builds each namespace object whole: every export
+// of Schema.js (with its crypto, HTTP-cookie, network-address and JSON Schema parts), Stream,
+// PubSub and the rest stay in the bundle and are evaluated on every start. Rewriting our own
+// named imports of a barrel into namespace imports of the modules themselves (`import * as Schema
+// from "effect/Schema"`, which the package exports) lets esbuild keep only what is used. The
+// names come from the installed barrels; a name a barrel does not list stays as written.
+const BARREL_IMPORT = /^import\s+(type\s+)?\{([^}]*)\}\s+from\s+"(effect(?:\/[a-z]+)?)"/gm
+const barrelCache = new Map()
+const barrelOf = (specifier) => {
+  if (barrelCache.has(specifier)) return barrelCache.get(specifier)
+  const sub = specifier.slice("effect".length) // "" or "/cli"
+  const index = readFileSync(createRequire(import.meta.url).resolve(`effect${sub}`), "utf8")
+    .replace(/\/\*[\s\S]*?\*\//g, "")
+  const names = new Map()
+  for (const [, name, path] of index.matchAll(/export \* as (\w+) from "\.\/([\w/]+)\.js"/g)) {
+    names.set(name, { namespace: `effect${sub}/${path}` })
+  }
+  for (const [, list, path] of index.matchAll(/export \{([^}]*)\} from "\.\/([\w/]+)\.js"/g)) {
+    for (const name of list.split(",").map((n) => n.trim()).filter(Boolean)) names.set(name, { named: `effect${sub}/${path}` })
+  }
+  barrelCache.set(specifier, names)
+  return names
+}
+export const rewriteBarrelImports = (source) =>
+  source.replace(BARREL_IMPORT, (statement, typeOnly, list, specifier) => {
+    if (typeOnly) return statement
+    const names = barrelOf(specifier)
+    const kept = []
+    const lines = []
+    for (const raw of list.split(",").map((s) => s.trim()).filter(Boolean)) {
+      if (raw.startsWith("type ")) continue
+      const [name, alias = name] = raw.split(/\s+as\s+/)
+      const target = names.get(name)
+      if (target?.namespace) lines.push(`import * as ${alias} from "${target.namespace}"`)
+      else if (target?.named) lines.push(`import { ${raw} } from "${target.named}"`)
+      else kept.push(raw)
+    }
+    if (kept.length > 0) lines.push(`import { ${kept.join(", ")} } from "${specifier}"`)
+    return lines.join("; ")
+  })
+export const effectSubpathImports = {
+  name: "effect-subpath-imports",
+  setup(b) {
+    b.onLoad({ filter: /[\\/]src[\\/].*\.ts$/ }, (args) => ({
+      contents: rewriteBarrelImports(readFileSync(args.path, "utf8")),
+      loader: "ts"
+    }))
+  }
+}
+
+// The fast paths (`status`, `token`; src/cli/main.ts) are files of their own, each one bundle
+// with everything it runs, instead of a dozen shared chunks: fewer modules to resolve, read and
+// link, and none of the code other commands add to shared chunks (docs/benchmarks.md). The main
+// build imports them by their output names.
+const FAST_PATHS = { "./StatusFast.ts": "./cli/status.js", "./TokenFast.ts": "./cli/token.js" }
+export const fastPathsExternal = {
+  name: "fast-paths-external",
+  setup(b) {
+    b.onResolve({ filter: /^\.\/(StatusFast|TokenFast)\.ts$/ }, (args) =>
+      args.importer.endsWith("main.ts") ? { path: FAST_PATHS[args.path], external: true } : undefined)
+  }
+}
+
+// Third-party CommonJS packages a fast path needs only now and then (undici for a refresh, json5
+// for a config that is not plain JSON, proper-lockfile for a write) stay out of its bundle: each
+// is a CommonJS bundle of its own under cli/vendor/, required on first use. None of them holds
+// Effect code, so one copy of Effect still serves the whole run.
+export const VENDORED = ["undici", "json5", "proper-lockfile"]
+export const vendorOnDemand = {
+  name: "vendor-on-demand",
+  setup(b) {
+    b.onResolve({ filter: new RegExp(`^(${VENDORED.join("|")})$`) }, (args) => ({ path: args.path, namespace: "vendor" }))
+    b.onResolve({ filter: /^\.\/vendor\// }, (args) => (args.namespace === "vendor" ? { path: args.path, external: true } : undefined))
+    b.onLoad({ filter: /.*/, namespace: "vendor" }, (args) => ({
+      contents: `module.exports = require("./vendor/${args.path}.cjs")`,
+      loader: "js"
+    }))
+  }
+}
+
+/** The vendored packages as CommonJS bundles (`dist/cli/vendor/<name>.cjs`). */
+export const vendorOptions = (outdir) => ({
+  ...common,
+  format: "cjs",
+  entryPoints: Object.fromEntries(VENDORED.map((name) => [name, createRequire(import.meta.url).resolve(name)])),
+  outdir: `${outdir}/cli/vendor`,
+  outExtension: { ".js": ".cjs" }
+})
+
+/** The fast paths, one self-contained ESM file each (`dist/cli/status.js`, `dist/cli/token.js`). */
+export const cliFastOptions = (outdir) => ({
+  ...common,
+  format: "esm",
+  entryPoints: { status: "src/cli/StatusFast.ts", token: "src/cli/TokenFast.ts" },
+  outdir: `${outdir}/cli`,
+  splitting: true,
+  chunkNames: "fast-[name]-[hash]",
+  banner: { js: requireShim },
+  plugins: [effectSubpathImports, vendorOnDemand, undiciNamedExports, lazyBuiltins, builtinsWithoutFacade(FAST_PATH_BUILTINS)]
+})
+
 /**
  * The shipped CLI: ESM with code splitting. `dist/cli.js` is a small entry; each command and what
  * only it needs (the HTTP client, the token actor, QR codes) are chunks under `dist/cli/`, loaded
@@ -138,16 +250,7 @@ export const cliEsmOptions = (outdir) => ({
   outdir,
   chunkNames: "cli/[name]-[hash]",
   banner: { js: requireShim },
-  plugins: [lazySegmenter, undiciNamedExports, lazyBuiltins, fsWithoutFacade]
-})
-
-/** The same program as one CommonJS file (dynamic imports become lazy in-file modules). */
-export const cliCjsOptions = (outfile) => ({
-  ...common,
-  format: "cjs",
-  entryPoints: ["src/cli/main.ts"],
-  outfile,
-  plugins: [lazySegmenter, lazyBuiltins, fsWithoutFacade]
+  plugins: [fastPathsExternal, effectSubpathImports, lazySegmenter, undiciNamedExports, lazyBuiltins, fsWithoutFacade]
 })
 
 export const SHEBANG = "#!/usr/bin/env node\n"

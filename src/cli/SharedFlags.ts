@@ -5,6 +5,7 @@
  */
 import { Duration, Effect, Layer, Logger, Option, References } from "effect"
 import { QwenAuthConfig, resolveSettings, type Settings } from "../Config.ts"
+import type { PlainArgs } from "./StatusArgs.ts"
 
 export { QWEN_CODE_SYNC_FLAG, REFRESH_MARGIN_FLAG, STRING_FLAGS, VERBOSE_FLAG } from "./SharedFlagNames.ts"
 
@@ -20,6 +21,23 @@ export interface SharedFlags {
   readonly openclawAgentDir: Option.Option<string>
   readonly qwenCodeSync: Option.Option<boolean>
   readonly verbose: boolean
+}
+
+/** The shared flags of a plain invocation (the fast paths' reading of the arguments). */
+export const sharedFlagsOf = (args: PlainArgs): SharedFlags => {
+  const o = Option.fromUndefinedOr
+  return {
+    oauthBaseUrl: o(args.strings.oauthBaseUrl),
+    clientId: o(args.strings.clientId),
+    scope: o(args.strings.scope),
+    refreshMargin: o(args.refreshMargin),
+    qwenHome: o(args.strings.qwenHome),
+    openclawStateDir: o(args.strings.openclawStateDir),
+    openclawConfig: o(args.strings.openclawConfig),
+    openclawAgentDir: o(args.strings.openclawAgentDir),
+    qwenCodeSync: o(args.qwenCodeSync),
+    verbose: args.verbose
+  }
 }
 
 const some = <A>(o: Option.Option<A>): A | undefined => Option.getOrUndefined(o)

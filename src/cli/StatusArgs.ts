@@ -1,12 +1,13 @@
 /**
- * The `status` invocations the fast path takes: `status`, `--json` after it, and the shared
- * flags (before or after it), each at most once, with well-formed values. Anything else — help,
- * a typo, an unusual spelling — returns undefined and goes through effect/cli, which owns the
- * grammar and its error messages. Plain strings only: this runs before any module loads.
+ * The `status` and `token` invocations the fast paths take: the command, `--json` after it, and
+ * the shared flags (before or after it), each at most once, with well-formed values. Anything
+ * else — help, a typo, an unusual spelling — returns undefined and goes through effect/cli, which
+ * owns the grammar and its error messages. Plain strings only: this runs before any module loads.
  */
 import { QWEN_CODE_SYNC_FLAG, REFRESH_MARGIN_FLAG, STRING_FLAGS, VERBOSE_FLAG } from "./SharedFlagNames.ts"
 
-export interface StatusArgs {
+/** A plain invocation of a command whose only own flag is `--json`. */
+export interface PlainArgs {
   readonly json: boolean
   readonly verbose: boolean
   readonly strings: Readonly<Partial<Record<keyof typeof STRING_FLAGS, string>>>
@@ -17,8 +18,15 @@ export interface StatusArgs {
 const byName = new Map(Object.entries(STRING_FLAGS).map(([key, name]) => [`--${name}`, key as keyof typeof STRING_FLAGS]))
 const MARGIN = `--${REFRESH_MARGIN_FLAG}`
 
-export const parseStatusArgs = (args: ReadonlyArray<string>): StatusArgs | undefined => {
-  let status = false
+/** `status` and `token` both take only `--json` besides the shared flags. */
+export type StatusArgs = PlainArgs
+export type TokenArgs = PlainArgs
+
+export const parseStatusArgs = (args: ReadonlyArray<string>): StatusArgs | undefined => parsePlainArgs("status", args)
+export const parseTokenArgs = (args: ReadonlyArray<string>): TokenArgs | undefined => parsePlainArgs("token", args)
+
+const parsePlainArgs = (command: "status" | "token", args: ReadonlyArray<string>): PlainArgs | undefined => {
+  let named = false
   let json = false
   let verbose = false
   let refreshMargin: number | undefined
@@ -31,8 +39,8 @@ export const parseStatusArgs = (args: ReadonlyArray<string>): StatusArgs | undef
     const name = eq > 0 ? arg.slice(0, eq) : arg
     if (seen.has(name.replace(/^--no-/, "--"))) return undefined
     seen.add(name.replace(/^--no-/, "--"))
-    if (arg === "status" && !status) status = true
-    else if (arg === "--json" && status) json = true
+    if (arg === command && !named) named = true
+    else if (arg === "--json" && named) json = true
     else if (arg === `--${VERBOSE_FLAG}`) verbose = true
     else if (arg === `--${QWEN_CODE_SYNC_FLAG}` || arg === `--no-${QWEN_CODE_SYNC_FLAG}`) qwenCodeSync = !arg.startsWith("--no-")
     else if (byName.has(name) || name === MARGIN) {
@@ -46,5 +54,5 @@ export const parseStatusArgs = (args: ReadonlyArray<string>): StatusArgs | undef
       }
     } else return undefined
   }
-  return status ? { json, verbose, strings, refreshMargin, qwenCodeSync } : undefined
+  return named ? { json, verbose, strings, refreshMargin, qwenCodeSync } : undefined
 }

@@ -6,7 +6,7 @@
 import * as NodeModule from "node:module"
 import { VERSION } from "../internal/version.ts"
 import { loadSubcommands, subcommandsFor } from "./Commands.ts"
-import { parseStatusArgs } from "./StatusArgs.ts"
+import { parseStatusArgs, parseTokenArgs } from "./StatusArgs.ts"
 
 // Node keeps compiled code of the chunks loaded below in its own folder (NODE_COMPILE_CACHE, or
 // node-compile-cache under the OS temp dir). It never throws: an unwritable folder, or
@@ -15,6 +15,7 @@ NodeModule.enableCompileCache?.()
 
 const args = process.argv.slice(2)
 const statusArgs = parseStatusArgs(args)
+const tokenArgs = statusArgs === undefined ? parseTokenArgs(args) : undefined
 
 // The daemon's stderr is its event log (`--json`: one JSON object per line). Node 24 warns once
 // (DEP0176) when a bundled dependency copies `fs` and reads `fs.F_OK`, while the chunks load: a
@@ -33,6 +34,9 @@ if (args.length === 1 && (args[0] === "--version" || args[0] === "-v")) {
 } else if (statusArgs !== undefined) {
   // A plain `status` needs no command parser: effect/cli is the largest part of its start-up.
   import("./StatusFast.ts").then((fast) => fast.run(statusArgs), cannotLoad)
+} else if (tokenArgs !== undefined) {
+  // Likewise a plain `token`, which scripts run before every request.
+  import("./TokenFast.ts").then((fast) => fast.run(tokenArgs), cannotLoad)
 } else {
   Promise.all([import("./Program.ts"), loadSubcommands(subcommandsFor(args))]).then(
     ([program, subcommands]) => program.run(subcommands, args),

@@ -36,6 +36,16 @@ export interface Slot {
   readonly state: TokenState
 }
 
+/** The token served for `credentials`: due for refresh from the advisory window on. */
+export const accessTokenOf = (credentials: Credentials, baseUrl: string, windows: Windows): AccessToken => ({
+  accessToken: credentials.accessToken,
+  baseUrl,
+  expiresAt: credentials.expiresAt,
+  // A token without a refresh token is served as is until it expires.
+  refreshDueAt: credentials.refreshToken !== undefined ? windows.advisoryAt : credentials.expiresAt,
+  issuedAt: credentials.lifetimeMs !== undefined ? credentials.expiresAt - credentials.lifetimeMs : undefined
+})
+
 /** A token to serve. */
 export const readySlot = (
   credentials: Credentials,
@@ -44,15 +54,8 @@ export const readySlot = (
   refreshAt: number
 ): Slot => {
   const refreshable = credentials.refreshToken !== undefined
-  // A token without a refresh token is served as is until it expires.
-  const advisoryAt = refreshable ? windows.advisoryAt : credentials.expiresAt
-  const token: AccessToken = {
-    accessToken: credentials.accessToken,
-    baseUrl,
-    expiresAt: credentials.expiresAt,
-    refreshDueAt: advisoryAt,
-    issuedAt: credentials.lifetimeMs !== undefined ? credentials.expiresAt - credentials.lifetimeMs : undefined
-  }
+  const token = accessTokenOf(credentials, baseUrl, windows)
+  const advisoryAt = token.refreshDueAt
   return {
     token,
     served: Effect.succeed(token),

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest"
-import { parseStatusArgs } from "../../src/cli/StatusArgs.ts"
+import { parseStatusArgs, parseTokenArgs } from "../../src/cli/StatusArgs.ts"
 
 describe("the status fast path's argument reader", () => {
   it("takes plain status invocations with shared flags before or after the command", () => {
@@ -33,5 +33,15 @@ describe("the status fast path's argument reader", () => {
     ) {
       expect(parseStatusArgs(args), JSON.stringify(args)).toBeUndefined()
     }
+  })
+
+  it("reads a plain token invocation the same way, and nothing that names another command", () => {
+    expect(parseTokenArgs(["token"])).toEqual({ json: false, verbose: false, strings: {}, refreshMargin: undefined, qwenCodeSync: undefined })
+    expect(parseTokenArgs(["--qwen-home=/q", "token", "--json"]))
+      .toEqual({ json: true, verbose: false, strings: { qwenHome: "/q" }, refreshMargin: undefined, qwenCodeSync: undefined })
+    for (const args of [["status"], ["token", "status"], ["token", "--help"], ["--json", "token"], ["--scope", "token"]]) {
+      expect(parseTokenArgs(args), JSON.stringify(args)).toBeUndefined()
+    }
+    expect(parseStatusArgs(["token"])).toBeUndefined()
   })
 })
