@@ -1,7 +1,8 @@
 /**
  * `npm run bench`: start-up, hot path, burst at expiry and processes at expiry, as one table
  * (docs/benchmarks.md keeps the targets and a run). Needs a build (`npm run build`): it measures
- * the shipped `dist/cli.js`. `--quick` runs fewer repetitions (a smoke run, not for the docs).
+ * the shipped `dist/cli.js`. `--quick` runs fewer repetitions (a smoke run, not for the docs);
+ * `--only <section>` runs the sections whose name contains it (e.g. `--only start-up`).
  */
 import { burstRows } from "./bench/burst.ts"
 import { daemonIdleRows, daemonLeakRows } from "./bench/daemon.ts"
@@ -13,6 +14,8 @@ import { startupRows } from "./bench/startup.ts"
 import { type Row, table } from "./bench/stats.ts"
 
 const quick = process.argv.includes("--quick")
+const onlyAt = process.argv.indexOf("--only")
+const only = onlyAt >= 0 ? process.argv[onlyAt + 1] : undefined
 
 const cli = snapshotCli()
 
@@ -28,7 +31,7 @@ const sections: Array<[string, () => Promise<Array<Row>>]> = [
 const started = performance.now()
 const rows: Array<Row> = []
 try {
-  for (const [name, run] of sections) {
+  for (const [name, run] of sections.filter(([name]) => only === undefined || name.includes(only))) {
     const t = performance.now()
     rows.push(...(await run()))
     process.stderr.write(`bench: ${name} done in ${((performance.now() - t) / 1000).toFixed(1)} s\n`)
