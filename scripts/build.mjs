@@ -3,7 +3,7 @@ import { build } from "esbuild"
 import { execFileSync } from "node:child_process"
 import { chmodSync, readFileSync, rmSync, writeFileSync } from "node:fs"
 import { createRequire } from "node:module"
-import { cliEsmOptions, cliFastOptions, common as commonOptions, requireShim, SHEBANG, vendorOptions } from "./cliBundle.mjs"
+import { cliEsmOptions, cliFastOptions, common as commonOptions, fastPathNames, requireShim, SHEBANG, vendorOptions } from "./cliBundle.mjs"
 
 const require = createRequire(import.meta.url)
 
@@ -11,11 +11,12 @@ rmSync("dist", { recursive: true, force: true })
 
 const common = { ...commonOptions, format: "esm" }
 
+// The fast paths `status` and `token` (one file each, named by content): the entry names them.
+const fast = await build(cliFastOptions("dist"))
+
 await Promise.all([
   // The CLI: a small entry (dist/cli.js) and chunks under dist/cli/ that each command loads.
-  build(cliEsmOptions("dist")),
-  // The fast paths `status` and `token` (one file each) and what they load on demand.
-  build(cliFastOptions("dist")),
+  build(cliEsmOptions("dist", fastPathNames(fast.metafile, "dist"))),
   build(vendorOptions("dist")),
   // The plugin is two bundles: the entry, free of Effect/undici (importable on any Node, cheap to
   // load), and the runtime it imports on first use. Two plain bundles rather than code

@@ -186,19 +186,6 @@ export const effectSubpathImports = {
   }
 }
 
-// The fast paths (`status`, `token`; src/cli/main.ts) are files of their own, each one bundle
-// with everything it runs, instead of a dozen shared chunks: fewer modules to resolve, read and
-// link, and none of the code other commands add to shared chunks (docs/benchmarks.md). The main
-// build imports them by their output names.
-const FAST_PATHS = { "./StatusFast.ts": "./cli/status.js", "./TokenFast.ts": "./cli/token.js" }
-export const fastPathsExternal = {
-  name: "fast-paths-external",
-  setup(b) {
-    b.onResolve({ filter: /^\.\/(StatusFast|TokenFast)\.ts$/ }, (args) =>
-      args.importer.endsWith("main.ts") ? { path: FAST_PATHS[args.path], external: true } : undefined)
-  }
-}
-
 // Third-party CommonJS packages a fast path needs only now and then (undici for a refresh, json5
 // for a config that is not plain JSON, proper-lockfile for a write) stay out of its bundle: each
 // is a CommonJS bundle of its own under cli/vendor/, required on first use. None of them holds
@@ -225,32 +212,53 @@ export const vendorOptions = (outdir) => ({
   outExtension: { ".js": ".cjs" }
 })
 
-/** The fast paths, one self-contained ESM file each (`dist/cli/status.js`, `dist/cli/token.js`). */
+/**
+ * The fast paths (`status`, `token`; src/cli/main.ts): one self-contained CommonJS file each,
+ * named by its content (`dist/cli/status-<hash>.cjs`), which `src/cli/FastPathLoad.ts` runs with a
+ * V8 code cache made after the run. One file instead of a dozen shared chunks: nothing to resolve
+ * and link, and none of the code other commands add to shared chunks. The refresh code of
+ * `token` is in its file but initialized only when a refresh is due (esbuild's lazy module
+ * initialization of a dynamic `import()`); `import()` of builtins (node:sqlite) becomes
+ * `require`, which the cached script runs like any other.
+ */
 export const cliFastOptions = (outdir) => ({
   ...common,
-  format: "esm",
+  format: "cjs",
   entryPoints: { status: "src/cli/StatusFast.ts", token: "src/cli/TokenFast.ts" },
   outdir: `${outdir}/cli`,
-  splitting: true,
-  chunkNames: "fast-[name]-[hash]",
-  banner: { js: requireShim },
+  entryNames: "[name]-[hash]",
+  outExtension: { ".js": ".cjs" },
+  supported: { "dynamic-import": false },
+  metafile: true,
   plugins: [effectSubpathImports, vendorOnDemand, undiciNamedExports, lazyBuiltins, builtinsWithoutFacade(FAST_PATH_BUILTINS)]
 })
+
+/** `{ status, token }`: each fast path's bundle, relative to `dist/`, from the fast build's metafile. */
+export const fastPathNames = (metafile, outdir) => {
+  const names = {}
+  for (const [output, { entryPoint }] of Object.entries(metafile.outputs)) {
+    const name = { "src/cli/StatusFast.ts": "status", "src/cli/TokenFast.ts": "token" }[entryPoint]
+    if (name !== undefined) names[name] = output.slice(`${outdir}/`.length)
+  }
+  if (names.status === undefined || names.token === undefined) throw new Error(`fast paths not found in ${Object.keys(metafile.outputs)}`)
+  return names
+}
 
 /**
  * The shipped CLI: ESM with code splitting. `dist/cli.js` is a small entry; each command and what
  * only it needs (the HTTP client, the token actor, QR codes) are chunks under `dist/cli/`, loaded
  * on demand.
  */
-export const cliEsmOptions = (outdir) => ({
+export const cliEsmOptions = (outdir, fastPaths) => ({
   ...common,
+  define: { ...common.define, __QWEN_FAST_PATHS__: JSON.stringify(fastPaths) },
   format: "esm",
   splitting: true,
   entryPoints: { cli: "src/cli/main.ts" },
   outdir,
   chunkNames: "cli/[name]-[hash]",
   banner: { js: requireShim },
-  plugins: [fastPathsExternal, effectSubpathImports, lazySegmenter, undiciNamedExports, lazyBuiltins, fsWithoutFacade]
+  plugins: [effectSubpathImports, lazySegmenter, undiciNamedExports, lazyBuiltins, fsWithoutFacade]
 })
 
 export const SHEBANG = "#!/usr/bin/env node\n"

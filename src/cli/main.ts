@@ -6,12 +6,17 @@
 import * as NodeModule from "node:module"
 import { VERSION } from "../internal/version.ts"
 import { loadSubcommands, subcommandsFor } from "./Commands.ts"
+import { type FastPath, loadFastPath } from "./FastPathLoad.ts"
 import { parseStatusArgs, parseTokenArgs } from "./StatusArgs.ts"
 
 // Node keeps compiled code of the chunks loaded below in its own folder (NODE_COMPILE_CACHE, or
 // node-compile-cache under the OS temp dir). It never throws: an unwritable folder, or
 // NODE_DISABLE_COMPILE_CACHE=1, only loses the speed-up.
 NodeModule.enableCompileCache?.()
+
+// The fast paths' bundles (`scripts/cliBundle.mjs` names them by content; see FastPathLoad.ts).
+declare const __QWEN_FAST_PATHS__: { readonly status: string; readonly token: string }
+const FAST_PATHS = __QWEN_FAST_PATHS__
 
 const args = process.argv.slice(2)
 const statusArgs = parseStatusArgs(args)
@@ -31,12 +36,16 @@ const cannotLoad = (error: unknown) => {
 // Scripts probe the install with `--version`; it needs nothing loaded. Same text as effect/cli's.
 if (args.length === 1 && (args[0] === "--version" || args[0] === "-v")) {
   process.stdout.write(`qwen-auth v${VERSION}\n`)
-} else if (statusArgs !== undefined) {
+} else if (statusArgs !== undefined || tokenArgs !== undefined) {
   // A plain `status` needs no command parser: effect/cli is the largest part of its start-up.
-  import("./StatusFast.ts").then((fast) => fast.run(statusArgs), cannotLoad)
-} else if (tokenArgs !== undefined) {
   // Likewise a plain `token`, which scripts run before every request.
-  import("./TokenFast.ts").then((fast) => fast.run(tokenArgs), cannotLoad)
+  let fast: FastPath | undefined
+  try {
+    fast = loadFastPath(statusArgs !== undefined ? FAST_PATHS.status : FAST_PATHS.token)
+  } catch (error) {
+    cannotLoad(error)
+  }
+  fast?.run((statusArgs ?? tokenArgs)!)
 } else {
   Promise.all([import("./Program.ts"), loadSubcommands(subcommandsFor(args))]).then(
     ([program, subcommands]) => program.run(subcommands, args),

@@ -3,16 +3,11 @@
  * never calls, and the JSON5 parser for a config that is plain JSON. Judged by what a run loads,
  * never by time; each case also checks the output a user sees.
  */
-import { mkdirSync, readFileSync, writeFileSync } from "node:fs"
+import { mkdirSync, writeFileSync } from "node:fs"
 import { join } from "node:path"
-import { fileURLToPath } from "node:url"
 import { afterAll, describe, expect, it } from "vitest"
-import { cliPath, makeTempDir, repoRoot, runNode, scrubbedEnv } from "../support/processes.ts"
-
-const preload = join(repoRoot, "test/fixtures/record-loads.mjs")
-// Node's own list of the builtins (and bindings) this process loaded, written at exit.
-const builtinsPreload = "data:text/javascript,process.on('exit',()=>process.getBuiltinModule('node:fs')" +
-  ".writeFileSync(process.env.QWEN_AUTH_TEST_BUILTINS,process.moduleLoadList.join('\\n')))"
+import { makeTempDir } from "../support/processes.ts"
+import { traced } from "../support/startupTrace.ts"
 
 const root = makeTempDir("qwen-auth-startup-lazy-")
 afterAll(root.cleanup)
@@ -35,22 +30,11 @@ const homeWith = (openclawJson?: string): string => {
   return home
 }
 
-/** Runs `status --json`; returns the result, the loaded files' text and the builtins. */
-const status = async (home: string) => {
-  const loads = join(root.path, `loads-${n}.txt`)
-  const builtins = join(root.path, `builtins-${n++}.txt`)
-  writeFileSync(loads, "")
-  const r = await runNode("--import", [preload, "--import", builtinsPreload, cliPath, "status", "--json"], {
-    env: scrubbedEnv(home, { QWEN_AUTH_TEST_LOADS: loads, QWEN_AUTH_TEST_BUILTINS: builtins })
-  })
-  const files = readFileSync(loads, "utf8").split("\n").filter((l) => l.startsWith("load file:"))
-    .map((l) => fileURLToPath(l.slice(5)))
-  return {
-    r,
-    text: files.map((f) => readFileSync(f, "utf8")).join("\n"),
-    builtins: readFileSync(builtins, "utf8").split("\n")
-  }
-}
+/** Runs `status --json`. */
+const status = (home: string) => traced(root.path, home, ["status", "--json"])
+
+/** In ConfigFile.ts's reading of json5's errors (the JSON5 path only). */
+const JSON5_MESSAGE = "JSON5: "
 
 const withDefaultModel = { agents: { defaults: { model: { primary: "qwen-portal/coder-model" } } } }
 
@@ -66,11 +50,12 @@ describe("start-up: deferred work", () => {
   })
 
   it("status reads a plain-JSON openclaw.json without loading the JSON5 parser", async () => {
-    const { r, text } = await status(homeWith(JSON.stringify(withDefaultModel, null, 2)))
+    const { r, files, ran } = await status(homeWith(JSON.stringify(withDefaultModel, null, 2)))
     expect(r.code, r.stderr).toBe(0)
     expect(JSON.parse(r.stdout)).toMatchObject({ loggedIn: true, defaultModel: "qwen-portal/coder-model", problems: [] })
-    expect(text).toContain("qwen-auth/store/CredentialStore") // the loaded code is really listed
-    expect(text).not.toContain("JSON5:") // json5's error messages
+    expect(ran("qwen-auth/store/CredentialStore")).toBe(true) // the loaded code is really listed
+    expect(files).not.toContain("cli/vendor/json5.cjs")
+    expect(ran(JSON5_MESSAGE)).toBe(false) // ConfigFile.ts's JSON5 reader is in the bundle, not run
   })
 
   it("status still reads JSON5 syntax and names a broken file, loading the parser for them", async () => {
@@ -78,7 +63,7 @@ describe("start-up: deferred work", () => {
     const ok = await status(homeWith(json5))
     expect(ok.r.code, ok.r.stderr).toBe(0)
     expect(JSON.parse(ok.r.stdout)).toMatchObject({ defaultModel: "qwen-portal/coder-model", problems: [] })
-    expect(ok.text).toContain("JSON5:")
+    expect(ok.files).toContain("cli/vendor/json5.cjs")
 
     const broken = await status(homeWith("{ agents: "))
     expect(broken.r.code, broken.r.stderr).toBe(0) // the credentials are fine; the config is a problem
