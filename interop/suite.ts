@@ -62,6 +62,10 @@ const MODE = process.env.INTEROP_MODE ?? "preload-only"
 const SCENARIO_TIMEOUT_MS = 6 * 60_000
 const REPLY = "qwen-emulator reply to"
 
+/** qwen-auth's own stderr carries no Node deprecation warning (on Node 24 every command printed DEP0176 once). */
+const noNodeWarnings = (label: string, r: { readonly stderr: string; readonly log: string }) =>
+  check(!/DeprecationWarning/.test(r.stderr), `\`${label}\` printed a Node deprecation warning (${r.log}.*)\n${tail(r.stderr)}`)
+
 // =============================================================================
 // One scenario's session
 // =============================================================================
@@ -144,8 +148,10 @@ export class Session {
   }
 
   /** qwen-auth on the Node of this scenario's OpenClaw release (Node 22 without one). */
-  qwenAuth(args: ReadonlyArray<string>, options: { anyExit?: boolean; timeoutMs?: number } = {}) {
-    return this.step(`qwen-auth ${args.join(" ")}`, [this.r?.node ?? node22, qwenAuthCli, ...args], options)
+  async qwenAuth(args: ReadonlyArray<string>, options: { anyExit?: boolean; timeoutMs?: number } = {}) {
+    const result = await this.step(`qwen-auth ${args.join(" ")}`, [this.r?.node ?? node22, qwenAuthCli, ...args], options)
+    noNodeWarnings(`qwen-auth ${args.join(" ")}`, result)
+    return result
   }
 
   /**
@@ -239,6 +245,7 @@ export class Session {
       anyExit: true,
       timeoutMs: 300_000
     })
+    noNodeWarnings("qwen-auth doctor --json", r)
     const json = JSON.parse(r.stdout)
     check(Array.isArray(json.checks), `doctor --json printed ${r.stdout.slice(0, 400)}`)
     return Object.fromEntries(json.checks.map((c: any) => [c.id, c])) as Record<string, { status: string; cause?: string; detail: string; next?: string }>

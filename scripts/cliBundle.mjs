@@ -68,6 +68,10 @@ export const undiciNamedExports = {
 // also evaluated only with the module that imports it, where an `import` of a builtin left to
 // Node would be hoisted and run at start-up (the fast paths' bundles, whose refresh code is
 // initialized on first use, `builtinsWithoutFacade`).
+// Exports newer Nodes turn into deprecation getters: reading them (as the re-export below reads
+// every plain value) prints a warning on every run. Node 24: `fs.F_OK` & co. (DEP0176); the
+// values are in `fs.constants`. Leaving them out makes a named import of one fail the build.
+const DEPRECATED_EXPORTS = new Set(["F_OK", "R_OK", "W_OK", "X_OK"])
 export const builtinsWithoutFacade = (names) => {
   const filter = new RegExp(`^(node:)?(${names.map((n) => n.replace("/", "\\/")).join("|")})$`)
   return {
@@ -79,7 +83,7 @@ export const builtinsWithoutFacade = (names) => {
           : undefined)
       b.onLoad({ filter: /.*/, namespace: "builtin-without-facade" }, (args) => {
         const real = createRequire(import.meta.url)(args.path)
-        const keys = Object.keys(real).filter((k) => /^[A-Za-z_$][\w$]*$/.test(k) && k !== "default")
+        const keys = Object.keys(real).filter((k) => /^[A-Za-z_$][\w$]*$/.test(k) && k !== "default" && !DEPRECATED_EXPORTS.has(k))
         const isGetter = (k) => Object.getOwnPropertyDescriptor(real, k)?.get !== undefined
         const plain = keys.filter((k) => !isGetter(k))
         const lazy = keys.filter(isGetter).map((k) =>

@@ -22,11 +22,6 @@ const args = process.argv.slice(2)
 const statusArgs = parseStatusArgs(args)
 const tokenArgs = statusArgs === undefined ? parseTokenArgs(args) : undefined
 
-// The daemon's stderr is its event log (`--json`: one JSON object per line). Node 24 warns once
-// (DEP0176) when a bundled dependency copies `fs` and reads `fs.F_OK`, while the chunks load: a
-// line a service log must not carry and a user cannot act on.
-if (args.includes("daemon")) process.noDeprecation = true
-
 const cannotLoad = (error: unknown) => {
   // Only a damaged install gets here (a missing chunk).
   process.stderr.write(`qwen-auth: cannot load the CLI: ${error instanceof Error ? error.message : String(error)}\n`)
