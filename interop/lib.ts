@@ -8,6 +8,8 @@ import { createHash } from "node:crypto"
 import { appendFileSync, existsSync, mkdirSync, readFileSync, watch, writeFileSync } from "node:fs"
 import { dirname, join, resolve } from "node:path"
 import { fileURLToPath } from "node:url"
+import type { EmulatorEvent } from "../src/emulator/EmulatorState.ts"
+import type { Stats } from "../src/emulator/Stats.ts"
 
 // =============================================================================
 // Places (scripts/interop.ts prepared all of them before the suite starts)
@@ -331,32 +333,8 @@ export const runPty = (argv: ReadonlyArray<string>, options: RunOptions): Promis
 // The emulator
 // =============================================================================
 
-/** The counters of `GET /__emulator/stats` the scenarios read (src/emulator/Stats.ts). */
-export interface Stats {
-  readonly deviceAuthorizations: number
-  readonly deviceGrants: number
-  readonly refreshRequests: number
-  readonly refreshGrants: number
-  readonly refreshRejected: number
-  readonly refreshesHeld: number
-  readonly liveRefreshTokens: number
-  readonly apiCalls: number
-  readonly apiUnauthorized: number
-}
-
-/** One entry of `GET /__emulator/events` (src/emulator/EmulatorState.ts): tokens as digests. */
-export type EmulatorEvent =
-  | { readonly kind: "device-grant"; readonly at: number; readonly client: string | null; readonly issuedAccess: string; readonly issuedRefresh: string }
-  | {
-    readonly kind: "refresh"
-    readonly at: number
-    readonly client: string | null
-    readonly status: number
-    readonly refreshToken: string | null
-    readonly issuedAccess: string | null
-    readonly issuedRefresh: string | null
-  }
-  | { readonly kind: "api"; readonly at: number; readonly client: string | null; readonly status: number; readonly accessToken: string | null }
+// The emulator's own types: `GET /__emulator/stats` and `GET /__emulator/events`.
+export type { EmulatorEvent, Stats }
 
 /** What the emulator's events show of a token: the first 12 hex digits of its SHA-256. */
 export const digest = (token: string) => sha256(token).slice(0, 12)
