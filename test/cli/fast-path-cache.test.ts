@@ -7,18 +7,12 @@ import { mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from "n
 import { join } from "node:path"
 import { afterAll, describe, expect, it } from "vitest"
 import { cliPath, makeTempDir, runNode, scrubbedEnv } from "../support/processes.ts"
+import { qwenCodeHome } from "../support/qwenCodeHome.ts"
 
 const root = makeTempDir("qwen-auth-fast-cache-")
 afterAll(root.cleanup)
 
-const home = join(root.path, "home")
-mkdirSync(join(home, ".qwen"), { recursive: true, mode: 0o700 })
-writeFileSync(join(home, ".qwen/oauth_creds.json"), JSON.stringify({
-  access_token: "cache-test-access",
-  token_type: "Bearer",
-  refresh_token: "cache-test-refresh",
-  expiry_date: Date.now() + 6 * 3_600_000
-}), { mode: 0o600 })
+const home = qwenCodeHome(join(root.path, "home"), { access: "cache-test-access", refresh: "cache-test-refresh" })
 
 let n = 0
 /** A TMPDIR of its own, so each case starts without a compile cache. */

@@ -7,11 +7,12 @@
  * V8's coverage shows whether it ran. Judged by files, builtins and coverage, never by time; each
  * case also checks what the user sees.
  */
-import { mkdirSync, writeFileSync } from "node:fs"
+import { writeFileSync } from "node:fs"
 import { join } from "node:path"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { writeAgentStore } from "../support/openclawSqlite.ts"
 import { cliPath, makeTempDir, runNode, scrubbedEnv } from "../support/processes.ts"
+import { qwenCodeHome } from "../support/qwenCodeHome.ts"
 import { traced as trace } from "../support/startupTrace.ts"
 
 const root = makeTempDir("qwen-auth-startup-fast-")
@@ -22,14 +23,7 @@ const expires = Date.now() + 6 * 3_600_000
 
 /** A home whose copies all agree (seeded by one `token` run), with a daemon record. */
 const seededHome = async (name: string, sqlite: boolean): Promise<string> => {
-  const home = join(root.path, name)
-  mkdirSync(join(home, ".qwen"), { recursive: true, mode: 0o700 })
-  writeFileSync(join(home, ".qwen/oauth_creds.json"), JSON.stringify({
-    access_token: ACCESS,
-    token_type: "Bearer",
-    refresh_token: "fast-path-refresh",
-    expiry_date: expires
-  }), { mode: 0o600 })
+  const home = qwenCodeHome(join(root.path, name), { access: ACCESS, refresh: "fast-path-refresh" }, expires)
   if (sqlite) {
     writeAgentStore(join(home, ".openclaw/agents/main/agent/openclaw-agent.sqlite"), {
       access: ACCESS,
@@ -112,14 +106,7 @@ describe("start-up: the fast paths load only what they run", () => {
   }
 
   it("a token due for refresh loads the actor and undici (that run pays for them)", async () => {
-    const home = join(root.path, "due")
-    mkdirSync(join(home, ".qwen"), { recursive: true, mode: 0o700 })
-    writeFileSync(join(home, ".qwen/oauth_creds.json"), JSON.stringify({
-      access_token: "due-access",
-      token_type: "Bearer",
-      refresh_token: "due-refresh",
-      expiry_date: Date.now() + 60_000
-    }), { mode: 0o600 })
+    const home = qwenCodeHome(join(root.path, "due"), { access: "due-access", refresh: "due-refresh" }, Date.now() + 60_000)
     // No server listens here: the refresh fails fast, with the token still valid > 30 s.
     const { r, files, ran } = await traced(home, ["token", "--oauth-base-url", "http://127.0.0.1:9"])
     expect(r.stdout).toBe("due-access\n")

@@ -7,6 +7,7 @@ import { mkdirSync, writeFileSync } from "node:fs"
 import { join } from "node:path"
 import { afterAll, describe, expect, it } from "vitest"
 import { makeTempDir } from "../support/processes.ts"
+import { qwenCodeHome } from "../support/qwenCodeHome.ts"
 import { traced } from "../support/startupTrace.ts"
 
 const root = makeTempDir("qwen-auth-startup-lazy-")
@@ -15,14 +16,7 @@ afterAll(root.cleanup)
 let n = 0
 /** A home with valid Qwen Code credentials and, if given, this `openclaw.json` text. */
 const homeWith = (openclawJson?: string): string => {
-  const home = join(root.path, `home-${n++}`)
-  mkdirSync(join(home, ".qwen"), { recursive: true, mode: 0o700 })
-  writeFileSync(join(home, ".qwen/oauth_creds.json"), JSON.stringify({
-    access_token: "lazy-test-access",
-    token_type: "Bearer",
-    refresh_token: "lazy-test-refresh",
-    expiry_date: Date.now() + 6 * 3_600_000
-  }), { mode: 0o600 })
+  const home = qwenCodeHome(join(root.path, `home-${n++}`), { access: "lazy-test-access", refresh: "lazy-test-refresh" })
   if (openclawJson !== undefined) {
     mkdirSync(join(home, ".openclaw"), { recursive: true, mode: 0o700 })
     writeFileSync(join(home, ".openclaw/openclaw.json"), openclawJson)

@@ -7,19 +7,13 @@ import { mkdirSync, readdirSync, writeFileSync } from "node:fs"
 import { join } from "node:path"
 import { afterAll, describe, expect, it } from "vitest"
 import { makeTempDir, runNode, cliPath, scrubbedEnv } from "../support/processes.ts"
+import { qwenCodeHome } from "../support/qwenCodeHome.ts"
 import { traced as trace } from "../support/startupTrace.ts"
 
 const root = makeTempDir("qwen-auth-startup-")
 afterAll(root.cleanup)
 
-const home = join(root.path, "home")
-mkdirSync(join(home, ".qwen"), { recursive: true, mode: 0o700 })
-writeFileSync(join(home, ".qwen/oauth_creds.json"), JSON.stringify({
-  access_token: "startup-test-access",
-  token_type: "Bearer",
-  refresh_token: "startup-test-refresh",
-  expiry_date: Date.now() + 6 * 3_600_000
-}), { mode: 0o600 })
+const home = qwenCodeHome(join(root.path, "home"), { access: "startup-test-access", refresh: "startup-test-refresh" })
 
 const traced = (args: ReadonlyArray<string>) => trace(root.path, home, args)
 
