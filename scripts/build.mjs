@@ -3,7 +3,7 @@ import { build } from "esbuild"
 import { execFileSync } from "node:child_process"
 import { chmodSync, readFileSync, rmSync, writeFileSync } from "node:fs"
 import { createRequire } from "node:module"
-import { cliEsmOptions, cliFastOptions, common as commonOptions, fastPathNames, requireShim, SHEBANG, vendorOptions } from "./cliBundle.mjs"
+import { cliEsmOptions, cliFastOptions, common as commonOptions, effectSubpathImports, fastPathNames, requireShim, SHEBANG, vendorOptions } from "./cliBundle.mjs"
 
 const require = createRequire(import.meta.url)
 
@@ -37,7 +37,9 @@ await Promise.all([
     ...common,
     entryPoints: ["src/plugin/Runtime.ts"],
     outfile: "dist/openclaw-plugin/runtime.js",
-    banner: { js: requireShim }
+    banner: { js: requireShim },
+    // Effect per module, not its whole barrel (as in the CLI): OpenClaw loads this on every run.
+    plugins: [effectSubpathImports]
   })
 ])
 writeFileSync("dist/cli.js", SHEBANG + readFileSync("dist/cli.js", "utf8"))
