@@ -13,6 +13,12 @@ import { snapshotCli } from "./bench/snapshot.ts"
 import { startupRows } from "./bench/startup.ts"
 import { type Row, table } from "./bench/stats.ts"
 
+// The SQLite-store home is written with node:sqlite, which warns once that it is experimental.
+process.removeAllListeners("warning")
+process.on("warning", (w) => {
+  if (!(w.name === "ExperimentalWarning" && /SQLite/i.test(w.message))) console.error(`${w.name}: ${w.message}`)
+})
+
 const quick = process.argv.includes("--quick")
 const onlyAt = process.argv.indexOf("--only")
 const only = onlyAt >= 0 ? process.argv[onlyAt + 1] : undefined
