@@ -52,7 +52,10 @@ export const loadFastPath = (bundle: string): FastPath => {
     file,
     path.dirname(file)
   )
-  if (cachedData === undefined || script.cachedDataRejected === true) {
+  // A run under coverage (NODE_V8_COVERAGE) compiles instrumented code: not for later runs.
+  const writeCache = (cachedData === undefined || script.cachedDataRejected === true) &&
+    process.env["NODE_V8_COVERAGE"] === undefined
+  if (writeCache) {
     process.once("exit", () => {
       const temp = `${cacheFile}.${process.pid}.tmp`
       try {

@@ -63,6 +63,14 @@ describe("the fast paths' code cache", () => {
     await token(tmp)
   })
 
+  it("is not made by a run under V8 coverage (instrumented code)", async () => {
+    const tmp = freshTmp()
+    await token(tmp, { NODE_V8_COVERAGE: join(tmp, "coverage") })
+    expect(caches(tmp)).toEqual([])
+    await token(tmp)
+    expect(caches(tmp)).toHaveLength(1)
+  })
+
   it("is not made when Node's compile cache is off", async () => {
     const tmp = freshTmp()
     await token(tmp, { NODE_DISABLE_COMPILE_CACHE: "1" })
