@@ -9,8 +9,10 @@
  * holds those too. It sits next to Node's (same folder, same switch: `NODE_COMPILE_CACHE`,
  * `NODE_DISABLE_COMPILE_CACHE`), is named by the bundle (so by its content; V8 itself only checks
  * the source length) and is written once, atomically, when missing or refused by V8 (another
- * Node, other V8 flags). Any trouble with it only loses the speed-up.
+ * Node, other V8 flags). Only a private folder is used (CompileCache.ts); any trouble with it
+ * only loses the speed-up.
  */
+import { isPrivateFolder } from "./CompileCache.ts"
 import type { PlainArgs } from "./StatusArgs.ts"
 
 /** What a fast path's bundle exports (`StatusFast.ts`, `TokenFast.ts`). */
@@ -28,7 +30,8 @@ export const loadFastPath = (bundle: string): FastPath => {
   const file = path.join(path.dirname(process.getBuiltinModule("node:url").fileURLToPath(import.meta.url)), bundle)
   const require = NodeModule.createRequire(file)
   const cacheDir = NodeModule.getCompileCacheDir?.()
-  if (cacheDir === undefined) return require(file) as FastPath
+  // Checked again here: the folder Node made (or found) after the entry's check.
+  if (cacheDir === undefined || !isPrivateFolder(cacheDir)) return require(file) as FastPath
 
   const fs = process.getBuiltinModule("node:fs")
   const vm = process.getBuiltinModule("node:vm")

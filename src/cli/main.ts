@@ -3,16 +3,17 @@
  * Node's compile cache, answers `--version` at once, and otherwise loads the CLI with only the
  * subcommands the arguments name (start-up time is a benchmarked target, docs/benchmarks.md).
  */
-import * as NodeModule from "node:module"
 import { VERSION } from "../internal/version.ts"
 import { loadSubcommands, subcommandsFor } from "./Commands.ts"
+import { enableCompileCache } from "./CompileCache.ts"
 import { type FastPath, loadFastPath } from "./FastPathLoad.ts"
 import { parseStatusArgs, parseTokenArgs } from "./StatusArgs.ts"
 
 // Node keeps compiled code of the chunks loaded below in its own folder (NODE_COMPILE_CACHE, or
-// node-compile-cache under the OS temp dir). It never throws: an unwritable folder, or
-// NODE_DISABLE_COMPILE_CACHE=1, only loses the speed-up.
-NodeModule.enableCompileCache?.()
+// node-compile-cache under the OS temp dir), if no other user can write there. It never
+// throws: an unwritable or untrusted folder, or NODE_DISABLE_COMPILE_CACHE=1, only loses the
+// speed-up.
+enableCompileCache()
 
 // The fast paths' bundles (`scripts/cliBundle.mjs` names them by content; see FastPathLoad.ts).
 declare const __QWEN_FAST_PATHS__: { readonly status: string; readonly token: string }

@@ -1,9 +1,10 @@
 /**
  * The fast paths' code cache (src/cli/FastPathLoad.ts): made after the first run, in Node's
  * compile cache folder, used as is by the next runs, replaced when V8 refuses it, never made when
- * the compile cache is off, and never a reason for a run to fail or print anything else.
+ * the compile cache is off, and never a reason for a run to fail or print anything else. Neither
+ * it nor Node's own cache is used in a folder another user could write (CompileCache.ts).
  */
-import { mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs"
+import { chmodSync, chownSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs"
 import { join } from "node:path"
 import { afterAll, describe, expect, it } from "vitest"
 import { cliPath, makeTempDir, runNode, scrubbedEnv } from "../support/processes.ts"
@@ -69,6 +70,25 @@ describe("the fast paths' code cache", () => {
     expect(caches(tmp)).toEqual([])
     await token(tmp)
     expect(caches(tmp)).toHaveLength(1)
+  })
+
+  it("is not used, nor Node's, in a compile cache folder others can write", async () => {
+    const tmp = freshTmp()
+    const base = join(tmp, "node-compile-cache")
+    mkdirSync(base)
+    chmodSync(base, 0o777)
+    await token(tmp)
+    await token(tmp)
+    expect(readdirSync(base)).toEqual([])
+  })
+
+  it.runIf(process.getuid?.() === 0)("is not used, nor Node's, in a compile cache folder another user owns", async () => {
+    const tmp = freshTmp()
+    const base = join(tmp, "node-compile-cache")
+    mkdirSync(base, { mode: 0o755 })
+    chownSync(base, 4321, 4321)
+    await token(tmp)
+    expect(readdirSync(base)).toEqual([])
   })
 
   it("is not made when Node's compile cache is off", async () => {
