@@ -8,17 +8,22 @@
  */
 const UNTRUSTED_WRITE = 0o022
 
-/** Whether `path` is a folder only this user (or root) can write. */
-export const isPrivateFolder = (path: string): boolean => {
+/** Whether `path` is a folder only this user (or root) can write, or not there at all. */
+const folderAt = (path: string): "private" | "missing" | "untrusted" => {
   const uid = process.getuid?.()
-  if (uid === undefined) return true // no POSIX owners (Windows): nothing to check
+  if (uid === undefined) return "private" // no POSIX owners (Windows): nothing to check
   try {
     const info = process.getBuiltinModule("node:fs").lstatSync(path)
     return info.isDirectory() && (info.uid === uid || info.uid === 0) && (info.mode & UNTRUSTED_WRITE) === 0
-  } catch {
-    return false
+      ? "private"
+      : "untrusted"
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === "ENOENT" ? "missing" : "untrusted"
   }
 }
+
+/** Whether `path` is a folder only this user (or root) can write. */
+export const isPrivateFolder = (path: string): boolean => folderAt(path) === "private"
 
 /**
  * Turns on Node's compile cache where Node would put it (NODE_COMPILE_CACHE, else
@@ -26,10 +31,8 @@ export const isPrivateFolder = (path: string): boolean => {
  * Never throws. `NODE_DISABLE_COMPILE_CACHE=1` still turns it off (Node's own switch).
  */
 export const enableCompileCache = (): void => {
-  const NodeModule = process.getBuiltinModule("node:module")
   const path = process.getBuiltinModule("node:path")
   const base = process.env["NODE_COMPILE_CACHE"] ||
     path.join(process.getBuiltinModule("node:os").tmpdir(), "node-compile-cache")
-  const exists = process.getBuiltinModule("node:fs").existsSync(base)
-  if (!exists || isPrivateFolder(base)) NodeModule.enableCompileCache?.()
+  if (folderAt(base) !== "untrusted") process.getBuiltinModule("node:module").enableCompileCache?.()
 }
